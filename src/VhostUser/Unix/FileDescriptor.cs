@@ -1,0 +1,81 @@
+// FileDescriptor.cs — ownership of one Unix file descriptor (design README 1.3, principle 3).
+// Every fd the framework opens or receives is wrapped here at once; ReleaseHandle closes it.
+using System.Runtime.InteropServices;
+using VhostUser.Unix.Interop;
+
+namespace VhostUser.Unix;
+
+/// <summary>An owned (or borrowed) Unix file descriptor.</summary>
+public sealed class FileDescriptor : SafeHandle
+{
+    /// <summary>Wraps a raw descriptor.</summary>
+    /// <param name="fd">The descriptor number.</param>
+    /// <param name="ownsHandle">True to close it when this object is disposed.</param>
+    public FileDescriptor(int fd, bool ownsHandle = true)
+        : base(new IntPtr(-1), ownsHandle)
+    {
+        SetHandle(new IntPtr(fd));
+    }
+
+    /// <inheritdoc />
+    public override bool IsInvalid => handle.ToInt64() < 0;
+
+    /// <summary>
+    /// The raw number. Only valid while this object is alive and not disposed; prefer
+    /// <see cref="SafeHandle.DangerousAddRef"/> around any call that uses it.
+    /// </summary>
+    public int RawValue => (int)handle.ToInt64();
+
+    /// <summary>Returns a new descriptor for the same open file (dup with close-on-exec).</summary>
+    public FileDescriptor Duplicate()
+    {
+        using var lease = new FdLease(this);
+        int fd = LibC.fcntl(lease.Fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
+        if (fd < 0)
+        {
+            ThrowHelper.ThrowIOError("fcntl(F_DUPFD_CLOEXEC)");
+        }
+        return new FileDescriptor(fd);
+    }
+
+    /// <summary>Sets or clears O_NONBLOCK on the open file description.</summary>
+    public void SetNonBlocking(bool nonBlocking)
+    {
+        using var lease = new FdLease(this);
+        int flags = LibC.fcntl(lease.Fd, LibC.F_GETFL, 0);
+        if (flags < 0)
+        {
+            ThrowHelper.ThrowIOError("fcntl(F_GETFL)");
+        }
+        int wanted = nonBlocking ? flags | LibC.O_NONBLOCK : flags & ~LibC.O_NONBLOCK;
+        if (wanted != flags && LibC.fcntl(lease.Fd, LibC.F_SETFL, wanted) < 0)
+        {
+            ThrowHelper.ThrowIOError("fcntl(F_SETFL)");
+        }
+    }
+
+    /// <summary>Size of the file behind the descriptor (fstat st_size).</summary>
+    public long GetFileSize()
+    {
+        Span<byte> stat = stackalloc byte[256];
+        using (var lease = new FdLease(this))
+        {
+            unsafe
+            {
+                // SAFETY: struct stat is 144 bytes on x86-64 and 128 on arm64; the buffer is 256.
+                fixed (byte* p = stat)
+                {
+                    if (LibC.fstat(lease.Fd, p) < 0)
+                    {
+                        ThrowHelper.ThrowIOError("fstat");
+                    }
+                }
+            }
+        }
+        // st_size is at offset 48 on both x86-64 and arm64 (generic) struct stat.
+        return BitConverter.ToInt64(stat[48..56]);
+    }
+
+    /// <inheritdoc />
+    protected override bool ReleaseHandle() => LibC.close(RawValue) == 0;
+}

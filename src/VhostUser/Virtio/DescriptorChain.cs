@@ -1,0 +1,47 @@
+// DescriptorChain.cs — a popped chain as a device sees it: its id, its byte totals and, through
+// readers and writers, its buffers. A value type: popping and completing allocate nothing.
+// The buffers stay valid until the chain is completed (DeviceQueue.Complete / Virtqueue.AddUsed).
+namespace VhostUser.Virtio;
+
+/// <summary>A descriptor chain popped from a virtqueue.</summary>
+public readonly struct DescriptorChain
+{
+    internal DescriptorChain(Virtqueue queue, ushort id, uint generation, uint readableLength, uint writableLength, ushort ringSlots)
+    {
+        Queue = queue;
+        Id = id;
+        Generation = generation;
+        ReadableLength = readableLength;
+        WritableLength = writableLength;
+        RingSlots = ringSlots;
+    }
+
+    /// <summary>The queue the chain came from.</summary>
+    public Virtqueue Queue { get; }
+
+    /// <summary>Head index (split) or buffer id (packed).</summary>
+    public ushort Id { get; }
+
+    /// <summary>Total bytes of the device-readable buffers.</summary>
+    public uint ReadableLength { get; }
+
+    /// <summary>Total bytes of the device-writable buffers.</summary>
+    public uint WritableLength { get; }
+
+    /// <summary>Ring slots the chain occupied (packed; 1 for split).</summary>
+    public ushort RingSlots { get; }
+
+    /// <summary>True for a chain obtained from a queue (not <c>default</c>).</summary>
+    public bool IsValid => Queue is not null;
+
+    internal uint Generation { get; }
+
+    /// <summary>The chain's buffers in ring order.</summary>
+    public ReadOnlySpan<ChainSegment> Segments => Queue.GetSegments(Id, Generation);
+
+    /// <summary>A reader over the device-readable buffers.</summary>
+    public ChainReader CreateReader() => new(Queue.Memory, Segments, ReadableLength);
+
+    /// <summary>A writer over the device-writable buffers.</summary>
+    public ChainWriter CreateWriter() => new(Queue.Memory, Segments, WritableLength);
+}
