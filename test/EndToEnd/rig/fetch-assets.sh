@@ -29,6 +29,27 @@ KERNEL_PATTERN='^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$'
 log() { printf 'fetch-assets: %s\n' "$*" >&2; }
 started=$SECONDS
 
+package_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+qemu_ok() {
+    command -v qemu-system-x86_64 >/dev/null || return 1
+    local major
+    major="$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\).*/\1/p')"
+    [[ -n $major && $major -ge 10 ]] || return 1
+    command -v qemu-storage-daemon >/dev/null && [[ -f /usr/share/qemu/qboot.rom ]]
+}
+# Fast path (no root needed, nothing downloaded): everything is already in place.
+all_present() {
+    qemu_ok || return 1
+    local p
+    for p in $HOST_TOOL_PACKAGES $GUEST_TOOL_PACKAGES; do package_installed "$p" || return 1; done
+    [[ -f $GUEST_DIR/kernel/.unpacked && -f $GUEST_DIR/busybox/.unpacked && -s $GUEST_DIR/kernel-release \
+       && -e $GUEST_DIR/vmlinuz && ${FETCH_ASSETS_REFRESH:-0} != 1 ]]
+}
+summary() {
+    log "ready in $((SECONDS - started)) s: QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p'), kernel $(cat "$GUEST_DIR/kernel-release"), $(sed 's/_amd64.deb$//; s/%3a/:/' "$GUEST_DIR/busybox/.unpacked")"
+}
+if all_present; then summary; exit 0; fi
+
 if [[ $(id -u) -ne 0 ]]; then
     log "must run as root (it installs QEMU and tools with apt-get): sudo $0"
     exit 1
@@ -75,13 +96,6 @@ apt_update_once() {
 }
 
 # --- QEMU 10 --------------------------------------------------------------------------------------
-qemu_ok() {
-    command -v qemu-system-x86_64 >/dev/null || return 1
-    local major
-    major="$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\).*/\1/p')"
-    [[ -n $major && $major -ge 10 ]] || return 1
-    command -v qemu-storage-daemon >/dev/null && [[ -f /usr/share/qemu/qboot.rom ]]
-}
 if qemu_ok; then
     log "QEMU already installed: $(qemu-system-x86_64 --version | head -n1)"
 else
@@ -95,7 +109,7 @@ fi
 # --- host tools and guest tools (stock bookworm) ------------------------------------------------------
 missing=()
 for p in $HOST_TOOL_PACKAGES $GUEST_TOOL_PACKAGES; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    package_installed "$p" || missing+=("$p")
 done
 if ((${#missing[@]})); then
     apt_update_once
@@ -144,4 +158,4 @@ fi
 ln -sfn "kernel/boot/vmlinuz-$kver" "$GUEST_DIR/vmlinuz"
 echo "$kver" >"$GUEST_DIR/kernel-release"
 
-log "ready in $((SECONDS - started)) s: QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p'), kernel $kver, $(basename "$(cat "$GUEST_DIR/busybox/.unpacked")" .deb)"
+summary
