@@ -15,6 +15,8 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly Lock _logLock = new();
     private readonly Action<string>? _onStandardOutputLine;
     private long _droppedChars;
+    private bool _stopped;
+    private int? _exitCode;
 
     private ChildProcess(string name, Process process, Action<string>? onStandardOutputLine)
     {
@@ -33,10 +35,13 @@ public sealed class ChildProcess : IAsyncDisposable
     public string CommandLine { get; private init; } = "";
 
     /// <summary>Whether it has exited.</summary>
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _stopped || _process.HasExited;
 
     /// <summary>Its exit code once exited.</summary>
-    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+    public int? ExitCode => _stopped ? _exitCode : _process.HasExited ? _process.ExitCode : null;
+
+    /// <summary>Whether it had exited by itself before <see cref="StopAsync"/> was called.</summary>
+    public bool ExitedOnItsOwn { get; private set; }
 
     /// <summary>What it wrote (stderr, and stdout unless a line handler takes it), bounded.</summary>
     public string Log
@@ -110,6 +115,12 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>SIGTERM to the process group, then SIGKILL after <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
+        if (_stopped)
+        {
+            return;
+        }
+
+        ExitedOnItsOwn = _process.HasExited;
         if (!_process.HasExited)
         {
             _ = NativeMethods.kill(-Id, NativeMethods.SIGTERM);
@@ -123,6 +134,8 @@ public sealed class ChildProcess : IAsyncDisposable
         // Whatever is left in the group (children of a process that exited) goes too.
         _ = NativeMethods.kill(-Id, NativeMethods.SIGKILL);
         GuestLock.Untrack(Id);
+        _exitCode = _process.HasExited ? _process.ExitCode : null;
+        _stopped = true;
     }
 
     /// <inheritdoc/>

@@ -30,6 +30,9 @@ public sealed class DaemonProcess : IAsyncDisposable
     /// <summary>Its exit code once exited.</summary>
     public int? ExitCode => _process.ExitCode;
 
+    /// <summary>Whether it had exited by itself before the rig stopped it.</summary>
+    public bool ExitedOnItsOwn => _process.ExitedOnItsOwn;
+
     /// <summary>Its stdout and stderr so far.</summary>
     public string Log => _process.Log;
 
@@ -44,16 +47,15 @@ public sealed class DaemonProcess : IAsyncDisposable
         RigPaths? paths = null, TimeSpan? readyTimeout = null, CancellationToken cancellationToken = default)
     {
         paths ??= RigPaths.Discover();
-        var binary = paths.Daemon(spec.Name);
-        if (!File.Exists(binary))
+        if (spec.Executable is null && paths.MissingDaemons([spec.Name]) is { } missing)
         {
-            throw new FileNotFoundException(paths.MissingDaemons([spec.Name]), binary);
+            throw new RigUnavailableException(missing);
         }
 
         var owned = directory is null ? Directory.CreateTempSubdirectory("vhostd-daemon-").FullName : null;
         var socketPath = Path.Combine(directory ?? owned!, spec.Id + ".sock");
-        var process = ChildProcess.Start("daemon " + spec.Id, binary,
-            new[] { "--socket-path", socketPath }.Concat(spec.Arguments));
+        var (executable, arguments) = spec.CommandFor(paths, socketPath);
+        var process = ChildProcess.Start("daemon " + spec.Id, executable, arguments);
         var daemon = new DaemonProcess(spec, process, socketPath, owned);
         try
         {

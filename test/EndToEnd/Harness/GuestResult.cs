@@ -153,9 +153,13 @@ public sealed class GuestResult
 
     internal void AddProblem(string problem) => _problems.Add(problem);
 
-    internal void AddDaemon(DaemonProcess daemon, bool ownedByRun) =>
-        _daemons.Add(new DaemonRecord(daemon.Spec.Id, daemon.CommandLine,
-            daemon.HasExited ? daemon.ExitCode : null, ownedByRun, daemon.Log));
+    internal void AddDaemon(DaemonProcess daemon)
+    {
+        var state = !daemon.HasExited ? "still running"
+            : daemon.ExitedOnItsOwn ? $"exited on its own with {daemon.ExitCode}"
+            : "stopped by the rig after the run";
+        _daemons.Add(new DaemonRecord(daemon.Spec.Id, daemon.CommandLine, state, daemon.Log));
+    }
 
     internal void WriteLog(string directory)
     {
@@ -191,8 +195,7 @@ public sealed class GuestResult
 
         foreach (var d in _daemons)
         {
-            var state = d.OwnedByRun ? $"exit {d.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "killed by the rig"}" : "still running";
-            b.AppendLine($"--- daemon {d.Id} ({state}): {d.CommandLine} ---");
+            b.AppendLine($"--- daemon {d.Id} ({d.State}): {d.CommandLine} ---");
             b.Append(d.Log.Length <= daemonLogChars ? d.Log : "[…]\n" + d.Log[^daemonLogChars..]);
         }
     }
@@ -200,5 +203,5 @@ public sealed class GuestResult
     private static string LastLines(string text, int count) =>
         string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(count));
 
-    private sealed record DaemonRecord(string Id, string CommandLine, int? ExitCode, bool OwnedByRun, string Log);
+    private sealed record DaemonRecord(string Id, string CommandLine, string State, string Log);
 }

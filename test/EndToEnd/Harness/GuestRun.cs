@@ -68,7 +68,7 @@ public sealed class GuestRun
     public async Task<GuestResult> RunAsync(CancellationToken cancellationToken = default)
     {
         var paths = Paths ?? RigPaths.Discover();
-        var missing = paths.MissingAssets() ?? paths.MissingDaemons(Daemons.Select(d => d.Name));
+        var missing = paths.MissingAssets() ?? paths.MissingDaemons(Daemons.Where(d => d.Executable is null).Select(d => d.Name));
         if (missing is not null)
         {
             throw new RigUnavailableException(missing);
@@ -110,12 +110,12 @@ public sealed class GuestRun
             foreach (var daemon in started)
             {
                 await daemon.DisposeAsync().ConfigureAwait(false);
-                result.AddDaemon(daemon, ownedByRun: true);
+                result.AddDaemon(daemon);
             }
 
             foreach (var daemon in RunningDaemons)
             {
-                result.AddDaemon(daemon, ownedByRun: false);
+                result.AddDaemon(daemon);
             }
 
             try

@@ -1,0 +1,3 @@
+global using VhostUser.EndToEnd.Tests.Infrastructure;
+global using Xunit;
+global using Xunit.Abstractions;
