@@ -54,6 +54,59 @@ public sealed class FileDescriptor : SafeHandle
         }
     }
 
+    /// <summary>
+    /// One read(2) into <paramref name="buffer"/>. Returns false if the descriptor is
+    /// non-blocking and has nothing to read (EAGAIN); <paramref name="bytesRead"/> 0 means end of
+    /// file. Other errors throw <see cref="IOException"/>.
+    /// </summary>
+    public bool TryRead(Span<byte> buffer, out int bytesRead)
+    {
+        using var lease = new FdLease(this);
+        nint n;
+        unsafe
+        {
+            // SAFETY: buffer is pinned for the call and read(2) writes at most its length.
+            fixed (byte* p = buffer)
+            {
+                do
+                {
+                    n = LibC.read(lease.Fd, p, (nuint)buffer.Length);
+                }
+                while (n < 0 && LibC.LastErrno == LibC.EINTR);
+            }
+        }
+        if (n < 0)
+        {
+            int errno = LibC.LastErrno;
+            if (errno == LibC.EAGAIN)
+            {
+                bytesRead = 0;
+                return false;
+            }
+            ThrowHelper.ThrowIOError("read", errno);
+        }
+        bytesRead = (int)n;
+        return true;
+    }
+
+    /// <summary>Opens <paramref name="path"/> read-only (close-on-exec, optionally non-blocking).</summary>
+    public static FileDescriptor OpenRead(string path, bool nonBlocking = false)
+    {
+        int fd = LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC | (nonBlocking ? LibC.O_NONBLOCK : 0), 0);
+        if (fd < 0)
+        {
+            ThrowHelper.ThrowIOError($"open {path}");
+        }
+        return new FileDescriptor(fd);
+    }
+
+    /// <summary>Moves the file offset back to the start (lseek SEEK_SET 0); false if the file cannot seek.</summary>
+    public bool Rewind()
+    {
+        using var lease = new FdLease(this);
+        return LibC.lseek(lease.Fd, 0, 0) == 0;
+    }
+
     /// <summary>Size of the file behind the descriptor (fstat st_size).</summary>
     public long GetFileSize()
     {

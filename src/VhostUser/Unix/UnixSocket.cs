@@ -103,6 +103,25 @@ public sealed class UnixSocket : IDisposable
         return (new UnixSocket(new FileDescriptor(fds[0])), new UnixSocket(new FileDescriptor(fds[1])));
     }
 
+    /// <summary>True if <paramref name="path"/> names a socket file (lstat S_ISSOCK).</summary>
+    public static bool IsSocketFile(string path)
+    {
+        Span<byte> stat = stackalloc byte[256];
+        unsafe
+        {
+            // SAFETY: struct stat is at most 144 bytes on the supported ABIs; the buffer is 256.
+            fixed (byte* p = stat)
+            {
+                if (LibC.lstat(path, p) < 0)
+                {
+                    return false;
+                }
+            }
+        }
+        uint mode = BitConverter.ToUInt32(stat.Slice(LibC.StatModeOffset, 4));
+        return (mode & LibC.S_IFMT) == LibC.S_IFSOCK;
+    }
+
     /// <summary>True if the descriptor is a listening socket (checks an inherited --fd).</summary>
     public bool IsListening
     {
@@ -135,6 +154,7 @@ public sealed class UnixSocket : IDisposable
             int fd;
             unsafe
             {
+                // SAFETY: null address and length pointers are allowed: the peer address is not wanted.
                 fd = LibC.accept4(lease.Fd, null, null, LibC.SOCK_CLOEXEC);
             }
             if (fd >= 0)
@@ -165,6 +185,15 @@ public sealed class UnixSocket : IDisposable
         {
             throw new ArgumentException($"at most {MaxFdsPerMessage} fds per message", nameof(fds));
         }
+        SendUnchecked(data, fds);
+    }
+
+    /// <summary>
+    /// <see cref="Send"/> without the fd-count limit, so tests can make a receiver see MSG_CTRUNC
+    /// (the kernel itself accepts up to SCM_MAX_FD = 253).
+    /// </summary>
+    internal void SendUnchecked(ReadOnlySpan<byte> data, ReadOnlySpan<FileDescriptor> fds)
+    {
         using var lease = new FdLease(_fd);
         int sent = SendFirst(lease.Fd, data, fds);
         while (sent < data.Length)
@@ -219,8 +248,11 @@ public sealed class UnixSocket : IDisposable
             }
             ThrowHelper.ThrowIOError("recvmsg", errno);
         }
-        int received = CollectFds(control[..Math.Min(controlSize, control.Length)], fds);
-        if ((flags & LibC.MSG_CTRUNC) != 0)
+        // On MSG_CTRUNC some fds were lost: close the ones that arrived rather than hand out a
+        // partial set (the message promises they were closed).
+        bool truncated = (flags & LibC.MSG_CTRUNC) != 0;
+        int received = CollectFds(control[..Math.Min(controlSize, control.Length)], truncated ? null : fds);
+        if (truncated)
         {
             throw new IOException($"recvmsg: control data truncated (more than {MaxFdsPerMessage} fds sent); {received} fds closed");
         }

@@ -1,6 +1,5 @@
 // ChainWriter.cs — writes the device-writable part of a chain as one byte stream and counts the
 // bytes written, which become the used length (virtio-queue's descriptor_utils Writer).
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VhostUser.Memory;
 
@@ -60,19 +59,37 @@ public ref struct ChainWriter
 
     /// <summary>Writes a wire struct, or returns false if it does not fit.</summary>
     public bool TryWrite<T>(in T value)
-        where T : unmanaged
-    {
-        Span<byte> bytes = stackalloc byte[Unsafe.SizeOf<T>()];
-        MemoryMarshal.Write(bytes, in value);
-        return TryWrite(bytes);
-    }
+        where T : unmanaged => TryWrite(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
 
     /// <summary>
-    /// Returns the next contiguous piece of writable guest memory, at most
-    /// <paramref name="maxLength"/> bytes, and counts it as written (zero-copy I/O straight into
-    /// guest memory). Empty when full.
+    /// The next contiguous piece of writable guest memory, at most <paramref name="maxLength"/>
+    /// bytes, without counting it as written: fill some of it, then call <see cref="Advance"/>
+    /// (zero-copy I/O straight into guest memory, like IBufferWriter). Empty when full.
     /// </summary>
-    public Span<byte> WriteSpan(int maxLength) => _remaining == 0 || maxLength <= 0 ? default : NextChunk(maxLength);
+    public readonly Span<byte> GetSpan(int maxLength)
+    {
+        if (_remaining == 0 || maxLength <= 0)
+        {
+            return default;
+        }
+        var seg = _segments[_segment];
+        ulong left = Math.Min(seg.Length - _offset, (uint)maxLength);
+        return _memory.GetChunk(new GuestAddress(seg.Address + _offset), left);
+    }
+
+    /// <summary>Counts <paramref name="count"/> bytes of the last <see cref="GetSpan"/> as written.</summary>
+    public void Advance(uint count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+        if (count > _remaining || count > _segments[_segment].Length - _offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), "advanced past the span returned by GetSpan");
+        }
+        AdvanceBy(count);
+    }
 
     /// <summary>Skips <paramref name="count"/> bytes, counting them as written (already filled).</summary>
     public uint Skip(uint count)
@@ -82,7 +99,7 @@ public ref struct ChainWriter
         {
             var seg = _segments[_segment];
             uint step = Math.Min(count - skipped, seg.Length - _offset);
-            Advance(step);
+            AdvanceBy(step);
             skipped += step;
         }
         return skipped;
@@ -93,11 +110,11 @@ public ref struct ChainWriter
         var seg = _segments[_segment];
         ulong left = Math.Min(seg.Length - _offset, (uint)maxLength);
         var chunk = _memory.GetChunk(new GuestAddress(seg.Address + _offset), left);
-        Advance((uint)chunk.Length);
+        AdvanceBy((uint)chunk.Length);
         return chunk;
     }
 
-    private void Advance(uint count)
+    private void AdvanceBy(uint count)
     {
         _offset += count;
         _remaining -= count;

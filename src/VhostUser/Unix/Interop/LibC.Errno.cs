@@ -31,6 +31,14 @@ internal static partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int dup(int fd);
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial long lseek(int fd, long offset, int whence);
+
+    public const int O_RDONLY = 0;
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ftruncate(int fd, long length);
 
@@ -39,6 +47,15 @@ internal static partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int getpid();
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int lstat(string path, byte* statBuffer);
+
+    /// <summary>Offset of st_mode in struct stat: x86-64 has st_nlink before it, arm64 after.</summary>
+    public static int StatModeOffset => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
+
+    public const uint S_IFMT = 0xF000;
+    public const uint S_IFSOCK = 0xC000;
 
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;

@@ -1,0 +1,210 @@
+// DaemonCommandLine.cs — the back-end program conventions every daemon shares
+// (vhost-user-protocol.md §16): --socket-path or --fd, --print-capabilities (JSON written with
+// Utf8JsonWriter, which is AOT-safe), --help, --version, --log-level; one-line errors with exit
+// code 2 for bad input; SIGINT/SIGTERM stop cleanly and remove the sockets created.
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using VhostUser.Unix;
+
+namespace VhostUser.Backend;
+
+/// <summary>Command line and process life cycle of a device daemon.</summary>
+public sealed class DaemonCommandLine
+{
+    /// <summary>Exit code for bad command-line input.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Exit code for a failure after start (cannot listen, device error).</summary>
+    public const int RuntimeError = 1;
+
+    private readonly string _programName;
+    private readonly string _capabilityType;
+    private readonly Option<string> _socketPath = new("--socket-path") { Description = "Unix socket to create and listen on", HelpName = "PATH" };
+    private readonly Option<int?> _fd = new("--fd") { Description = "inherited listening socket to serve (instead of --socket-path)", HelpName = "N" };
+    private readonly Option<bool> _printCapabilities = new("--print-capabilities") { Description = "print the back-end capabilities as JSON and exit" };
+    private readonly Option<LogLevel> _logLevel = new("--log-level")
+    {
+        Description = "trace, debug, info, warn, error or off",
+        HelpName = "LEVEL",
+        DefaultValueFactory = _ => LogLevel.Information,
+        CustomParser = r => ParseLogLevel(r.Tokens.Count == 0 ? "" : r.Tokens[0].Value, r),
+    };
+
+    /// <summary>Creates the command line for <paramref name="programName"/> (e.g. vhost-user-rng).</summary>
+    /// <param name="programName">Executable name, used in messages.</param>
+    /// <param name="description">One-line description for --help.</param>
+    /// <param name="capabilityType">The vhost-user.json backend type (rng, block, fs, vsock, …).</param>
+    public DaemonCommandLine(string programName, string description, string capabilityType)
+    {
+        _programName = programName;
+        _capabilityType = capabilityType;
+        Root = new RootCommand(description) { _socketPath, _fd, _printCapabilities, _logLevel };
+    }
+
+    /// <summary>The root command: add device options to it.</summary>
+    public RootCommand Root { get; }
+
+    /// <summary>Strings for the "features" array of --print-capabilities.</summary>
+    public IList<string> CapabilityFeatures { get; } = [];
+
+    /// <summary>Adds a device option.</summary>
+    public void Add(Option option) => Root.Options.Add(option);
+
+    /// <summary>
+    /// Parses <paramref name="args"/>, builds the devices with <paramref name="build"/> and serves
+    /// them until SIGINT/SIGTERM. Returns the process exit code.
+    /// </summary>
+    public int Run(string[] args, Func<DaemonInvocation, IReadOnlyList<DaemonEndpoint>> build)
+    {
+        if (Array.IndexOf(args, "--print-capabilities") >= 0)
+        {
+            PrintCapabilities(Console.OpenStandardOutput());
+            return 0;
+        }
+        var parse = Root.Parse(args);
+        if (parse.Action is HelpAction || parse.Action is not null && parse.Action is not ParseErrorAction)
+        {
+            return parse.Invoke();
+        }
+        if (parse.Errors.Count > 0)
+        {
+            return Fail(UsageError, $"{parse.Errors[0].Message} (see --help)");
+        }
+        string? socketPath = parse.GetValue(_socketPath);
+        int? fd = parse.GetValue(_fd);
+        if (socketPath is null == fd is null)
+        {
+            return Fail(UsageError, "give exactly one of --socket-path PATH or --fd N");
+        }
+        if (fd is < 0)
+        {
+            return Fail(UsageError, $"--fd {fd} is not a file descriptor number");
+        }
+        using var loggerFactory = CreateLoggerFactory(parse.GetValue(_logLevel));
+        IReadOnlyList<DaemonEndpoint> endpoints;
+        try
+        {
+            endpoints = build(new DaemonInvocation(parse, socketPath, fd, loggerFactory));
+        }
+        catch (DaemonOptionsException e)
+        {
+            return Fail(UsageError, e.Message);
+        }
+        return Serve(endpoints, loggerFactory);
+    }
+
+    /// <summary>Writes {"type": …, "features": […]} (vhost-user.json VHostUserBackendCapabilities).</summary>
+    public void PrintCapabilities(Stream output)
+    {
+        using (var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", _capabilityType);
+            json.WriteStartArray("features");
+            foreach (string feature in CapabilityFeatures)
+            {
+                json.WriteStringValue(feature);
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        output.WriteByte((byte)'\n');
+        output.Flush();
+    }
+
+    private int Serve(IReadOnlyList<DaemonEndpoint> endpoints, ILoggerFactory loggerFactory)
+    {
+        var daemons = new List<VhostUserDaemon>();
+        try
+        {
+            foreach (var endpoint in endpoints)
+            {
+                var daemon = new VhostUserDaemon(endpoint.Device, loggerFactory);
+                daemons.Add(daemon);
+                if (endpoint.SocketPath is not null)
+                {
+                    daemon.Listen(endpoint.SocketPath);
+                }
+                else
+                {
+                    daemon.Adopt(new FileDescriptor(endpoint.Fd!.Value));
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ArgumentException)
+        {
+            foreach (var daemon in daemons)
+            {
+                daemon.Dispose();
+            }
+            return Fail(RuntimeError, $"cannot listen: {e.Message}");
+        }
+        void StopAll(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            foreach (var daemon in daemons)
+            {
+                daemon.Stop();
+            }
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopAll);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, StopAll);
+        var threads = daemons.Skip(1).Select(d => new Thread(d.Serve) { Name = "vhost-accept" }).ToList();
+        threads.ForEach(t => t.Start());
+        daemons[0].Serve();
+        threads.ForEach(t => t.Join());
+        Log.ShuttingDown(loggerFactory.CreateLogger("vhost-user"));
+        foreach (var daemon in daemons)
+        {
+            daemon.Dispose();
+        }
+        return 0;
+    }
+
+    private int Fail(int code, string message)
+    {
+        Console.Error.WriteLine($"{_programName}: error: {message}");
+        return code;
+    }
+
+    private static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(builder =>
+    {
+        builder.SetMinimumLevel(level);
+        // Everything on stderr; systemd's journal gets priority prefixes instead of colours.
+        builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)
+        {
+            builder.AddSystemdConsole();
+        }
+        else
+        {
+            builder.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.ColorBehavior = LoggerColorBehavior.Disabled;
+            });
+        }
+    });
+
+    private static LogLevel ParseLogLevel(string text, System.CommandLine.Parsing.ArgumentResult result)
+    {
+        switch (text.ToLowerInvariant())
+        {
+            case "trace": return LogLevel.Trace;
+            case "debug": return LogLevel.Debug;
+            case "info": return LogLevel.Information;
+            case "warn": return LogLevel.Warning;
+            case "error": return LogLevel.Error;
+            case "off": return LogLevel.None;
+            default:
+                result.AddError($"--log-level must be trace, debug, info, warn, error or off, not '{text}'");
+                return LogLevel.Information;
+        }
+    }
+}

@@ -1,0 +1,242 @@
+// VhostUserBackend.Vrings.cs — ring setup and the ring life cycle (vhost-user-protocol.md §8):
+// SET_VRING_NUM/ADDR/BASE record the layout; SET_VRING_KICK starts the ring on its worker;
+// SET_VRING_ENABLE enables it; GET_VRING_BASE stops it after the device has drained it.
+using System.Diagnostics;
+using VhostUser.Memory;
+using VhostUser.Protocol;
+using VhostUser.Protocol.Messages;
+using VhostUser.Unix;
+using VhostUser.Virtio;
+
+namespace VhostUser.Backend;
+
+public sealed partial class VhostUserBackend
+{
+    /// <summary>How long GET_VRING_BASE waits for a device to finish chains under I/O.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly RingSetup[] _rings;
+
+    /// <summary>The control thread's record of a ring's configuration.</summary>
+    private sealed class RingSetup
+    {
+        public int Size;
+        public uint Base;
+        public VringAddress? Address;
+        public bool Started;
+        public bool Enabled;
+    }
+
+    private bool AnyRingStarted() => Array.Exists(_rings, r => r.Started);
+
+    private bool SetVringNum(ReceivedMessage m)
+    {
+        ExpectNoFds(m);
+        var state = m.Read<VringState>();
+        GetQueue(state.Index, m.Request);
+        var ring = _rings[state.Index];
+        RequireStopped(ring, state.Index, m.Request);
+        if (state.Num == 0 || state.Num > (uint)_device.MaxQueueSize)
+        {
+            throw new ProtocolException(ProtocolError.InvalidPayload,
+                $"SET_VRING_NUM: queue {state.Index} size {state.Num} is outside 1..{_device.MaxQueueSize}");
+        }
+        ring.Size = (int)state.Num;
+        return false;
+    }
+
+    private bool SetVringAddr(ReceivedMessage m)
+    {
+        ExpectNoFds(m);
+        var address = m.Read<VringAddress>();
+        GetQueue(address.Index, m.Request);
+        var ring = _rings[address.Index];
+        if (ring.Started && ring.Address is { } current && !SameAreas(current, address))
+        {
+            throw new ProtocolException(ProtocolError.InvalidState,
+                $"SET_VRING_ADDR moves queue {address.Index} while it runs");
+        }
+        ring.Address = address;
+        return false;
+    }
+
+    private bool SetVringBase(ReceivedMessage m)
+    {
+        ExpectNoFds(m);
+        var state = m.Read<VringState>();
+        GetQueue(state.Index, m.Request);
+        var ring = _rings[state.Index];
+        RequireStopped(ring, state.Index, m.Request);
+        ring.Base = state.Num;
+        return false;
+    }
+
+    private bool SetVringKick(ReceivedMessage m)
+    {
+        var file = m.Read<VringFileIndex>();
+        var queue = GetQueue((uint)file.Index, m.Request);
+        if (file.NoFd)
+        {
+            m.Fds.Expect(0, m.Request);
+            throw new ProtocolException(ProtocolError.Unsupported,
+                $"SET_VRING_KICK without an fd (polling mode) is not supported (queue {file.Index})");
+        }
+        m.Fds.Expect(1, m.Request);
+        var ring = _rings[file.Index];
+        if (ring.Started)
+        {
+            // A new kick fd for a running ring: restart it in place at its current position.
+            StopRing(file.Index);
+        }
+        var kick = EventFd.FromDescriptor(m.Fds.Take(0));
+        try
+        {
+            var layout = TranslateLayout(ring, file.Index);
+            var memory = _memory;
+            var features = _ackedFeatures;
+            uint ringBase = ring.Base;
+            queue.Worker.Invoke(() => queue.Start(layout, features, ringBase, memory, kick));
+        }
+        catch
+        {
+            kick.Dispose();
+            throw;
+        }
+        ring.Started = true;
+        return false;
+    }
+
+    private bool SetVringCall(ReceivedMessage m)
+    {
+        var queue = ReceiveVringFd(m, out var fd);
+        var old = default(EventFd);
+        queue.Worker.Invoke(() => old = queue.SwapCall(fd));
+        old?.Dispose();
+        return false;
+    }
+
+    private bool SetVringErr(ReceivedMessage m)
+    {
+        var queue = ReceiveVringFd(m, out var fd);
+        var old = default(EventFd);
+        queue.Worker.Invoke(() => old = queue.SwapErr(fd));
+        old?.Dispose();
+        return false;
+    }
+
+    private bool SetVringEnable(ReceivedMessage m)
+    {
+        ExpectNoFds(m);
+        var state = m.Read<VringState>();
+        GetQueue(state.Index, m.Request);
+        if ((_ackedFeatures & VirtioFeatures.ProtocolFeatures) == 0 && _ackedFeatures != 0)
+        {
+            throw new ProtocolException(ProtocolError.FeatureNotNegotiated,
+                "SET_VRING_ENABLE needs PROTOCOL_FEATURES (bit 30) in SET_FEATURES");
+        }
+        if (state.Num > 1)
+        {
+            throw new ProtocolException(ProtocolError.InvalidPayload, $"SET_VRING_ENABLE num must be 0 or 1, got {state.Num}");
+        }
+        SetRingEnabled((int)state.Index, state.Num == 1);
+        return false;
+    }
+
+    private bool GetVringBase(ReceivedMessage m)
+    {
+        ExpectNoFds(m);
+        var state = m.Read<VringState>();
+        GetQueue(state.Index, m.Request);
+        var ring = _rings[state.Index];
+        if (ring.Started)
+        {
+            StopRing((int)state.Index);
+        }
+        _connection.Reply((uint)m.Request, new VringState(state.Index, ring.Base));
+        return true;
+    }
+
+    /// <summary>Stops a started ring: the device drains or drops its chains, then the base is saved.</summary>
+    private void StopRing(int index)
+    {
+        var queue = _queues[index];
+        var ring = _rings[index];
+        bool rewind = false;
+        queue.Worker.Invoke(() => rewind = queue.BeginStop());
+        if (!rewind)
+        {
+            WaitForDrain(queue);
+        }
+        uint ringBase = 0;
+        queue.Worker.Invoke(() => ringBase = queue.FinishStop(rewind));
+        ring.Base = ringBase;
+        ring.Started = false;
+    }
+
+    private void WaitForDrain(DeviceQueue queue)
+    {
+        var clock = Stopwatch.StartNew();
+        while (queue.InFlightCount > 0) // a racy read is fine for polling; FinishStop rechecks on the worker
+        {
+            if (clock.Elapsed > DrainTimeout)
+            {
+                Log.DrainTimeout(_logger, queue.Index, queue.InFlightCount, (int)DrainTimeout.TotalSeconds);
+                return;
+            }
+            Thread.Sleep(1);
+        }
+    }
+
+    private void SetRingEnabled(int index, bool enabled)
+    {
+        _rings[index].Enabled = enabled;
+        var queue = _queues[index];
+        queue.Worker.Invoke(() => queue.SetEnabled(enabled));
+    }
+
+    private DeviceQueue ReceiveVringFd(ReceivedMessage m, out EventFd? fd)
+    {
+        var file = m.Read<VringFileIndex>();
+        var queue = GetQueue((uint)file.Index, m.Request);
+        m.Fds.Expect(file.NoFd ? 0 : 1, m.Request);
+        fd = file.NoFd ? null : EventFd.FromDescriptor(m.Fds.Take(0));
+        return queue;
+    }
+
+    /// <summary>Turns the front end's ring addresses into guest-physical ones through the memory table.</summary>
+    private VirtqueueLayout TranslateLayout(RingSetup ring, int index)
+    {
+        if (ring.Size == 0 || ring.Address is not { } address)
+        {
+            throw new ProtocolException(ProtocolError.InvalidState,
+                $"SET_VRING_KICK: queue {index} has no {(ring.Size == 0 ? "size" : "addresses")} yet");
+        }
+        bool packed = (_ackedFeatures & VirtioFeatures.RingPacked) != 0;
+        int n = ring.Size;
+        var desc = Translate(address.DescriptorUserAddress, packed ? PackedRing.DescriptorRingSize(n) : SplitRing.DescriptorTableSize(n), index, "descriptor");
+        var driver = Translate(address.AvailUserAddress, packed ? PackedRing.EventSize : SplitRing.AvailRingSize(n), index, "driver");
+        var device = Translate(address.UsedUserAddress, packed ? PackedRing.EventSize : SplitRing.UsedRingSize(n), index, "device");
+        return new VirtqueueLayout(n, desc, driver, device);
+    }
+
+    private GuestAddress Translate(ulong userAddress, int length, int index, string area)
+    {
+        if (!_memory.TryTranslateUserAddress(userAddress, (ulong)length, out var address))
+        {
+            throw new ProtocolException(ProtocolError.InvalidPayload,
+                $"queue {index}: {area} area at front-end address {userAddress:#x} (+{length:#x}) is not in the memory table");
+        }
+        return address;
+    }
+
+    private static void RequireStopped(RingSetup ring, uint index, FrontendRequest request)
+    {
+        if (ring.Started)
+        {
+            throw new ProtocolException(ProtocolError.InvalidState, $"{request}: queue {index} is running");
+        }
+    }
+
+    private static bool SameAreas(VringAddress a, VringAddress b) =>
+        a.DescriptorUserAddress == b.DescriptorUserAddress && a.AvailUserAddress == b.AvailUserAddress && a.UsedUserAddress == b.UsedUserAddress;
+}
