@@ -5,7 +5,6 @@
 // Every guest address and length is checked here before a byte is touched: a span never crosses a
 // region end, and ranges that continue into an adjacent region are handled chunk by chunk
 // (vhost-user rst "Memory access": a buffer may span two regions).
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace VhostUser.Memory;
@@ -193,29 +192,33 @@ public sealed class GuestMemory
     public T Read<T>(GuestAddress address)
         where T : unmanaged
     {
-        int size = Unsafe.SizeOf<T>();
-        if (TryGetSpan(address, size, out var span))
+        // Copy into the value's own bytes (no Unsafe class outside Unix/, design README 1.7).
+        T value = default;
+        var bytes = MemoryMarshal.AsBytes(new Span<T>(ref value));
+        if (TryGetSpan(address, bytes.Length, out var span))
         {
-            return MemoryMarshal.Read<T>(span);
+            span[..bytes.Length].CopyTo(bytes);
         }
-        Span<byte> copy = stackalloc byte[size];
-        Read(address, copy);
-        return MemoryMarshal.Read<T>(copy);
+        else
+        {
+            Read(address, bytes);
+        }
+        return value;
     }
 
     /// <summary>Writes a wire struct into guest memory.</summary>
     public void Write<T>(GuestAddress address, in T value)
         where T : unmanaged
     {
-        int size = Unsafe.SizeOf<T>();
-        if (TryGetSpan(address, size, out var span))
+        var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value));
+        if (TryGetSpan(address, bytes.Length, out var span))
         {
-            MemoryMarshal.Write(span, in value);
-            return;
+            bytes.CopyTo(span);
         }
-        Span<byte> copy = stackalloc byte[size];
-        MemoryMarshal.Write(copy, in value);
-        Write(address, copy);
+        else
+        {
+            Write(address, bytes);
+        }
     }
 
     /// <summary>

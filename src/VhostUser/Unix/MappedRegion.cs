@@ -68,6 +68,8 @@ public sealed class MappedRegion : SafeHandle
         {
             ThrowOutOfRange(offset, length);
         }
+        // A disposed region's handle still holds the old address: never hand out a span over it.
+        ObjectDisposedException.ThrowIf(IsClosed, this);
         unsafe
         {
             // SAFETY: [offset, offset+length) was checked to lie inside the live mapping

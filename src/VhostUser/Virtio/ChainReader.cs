@@ -1,7 +1,6 @@
 // ChainReader.cs — reads the device-readable part of a chain as one byte stream, hiding
 // scatter-gather and region boundaries (virtio-queue's descriptor_utils Reader). Values are
 // copied out of guest memory; devices validate the copies.
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VhostUser.Memory;
 
@@ -58,13 +57,13 @@ public ref struct ChainReader
     public bool TryRead<T>(out T value)
         where T : unmanaged
     {
-        Span<byte> bytes = stackalloc byte[Unsafe.SizeOf<T>()];
-        if (!TryReadExactly(bytes))
+        // Fill the value's own bytes: no size arithmetic and no Unsafe class (design README 1.7).
+        value = default;
+        if (!TryReadExactly(MemoryMarshal.AsBytes(new Span<T>(ref value))))
         {
             value = default;
             return false;
         }
-        value = MemoryMarshal.Read<T>(bytes);
         return true;
     }
 
