@@ -119,9 +119,14 @@ public sealed partial class Virtqueue
     {
         var area = _driverArea.Span;
         ushort flags = ReadUInt16(area, PackedRing.EventFlagsOffset);
-        ushort old = _signalledUsed;
+        // Positions are ring slots, so the old one is placed on the current lap's axis with its
+        // wrap counter: the slot from the previous lap counts one ring length back (as DPDK does).
+        // Comparing bare slots (QEMU) misses a notification after a full lap between decisions
+        // (old == new) and signals spuriously whenever the used position wraps (new < old).
+        int old = _signalledUsedWrap == _usedWrap ? _signalledUsed : _signalledUsed - Size;
         bool valid = _signalledUsedValid;
         _signalledUsed = _nextUsed;
+        _signalledUsedWrap = _usedWrap;
         _signalledUsedValid = true;
         if (flags == PackedRing.EventFlagsDisable)
         {
@@ -138,7 +143,7 @@ public sealed partial class Virtqueue
         {
             eventOffset -= Size;
         }
-        return !valid || SplitRing.NeedEvent((ushort)eventOffset, _nextUsed, old);
+        return !valid || SplitRing.NeedEvent((ushort)eventOffset, _nextUsed, (ushort)old);
     }
 
     private static int SlotFlagsOffset(int slot) => PackedRing.DescriptorOffset(slot) + PackedRing.FlagsOffsetInDescriptor;

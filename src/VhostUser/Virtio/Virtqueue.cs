@@ -32,6 +32,7 @@ public sealed partial class Virtqueue
     private bool _availWrap = true;
     private bool _usedWrap = true;
     private ushort _signalledUsed;
+    private bool _signalledUsedWrap; // packed: the used wrap counter at _signalledUsed
     private bool _signalledUsedValid;
 
     /// <summary>Creates the queue with its index within the device.</summary>
