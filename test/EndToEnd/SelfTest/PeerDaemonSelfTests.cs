@@ -28,11 +28,14 @@ public sealed class PeerDaemonSelfTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    // Write 1 MiB of random data, drop the page cache, read it back through the device.
+    // Host tools in the guest (mkfs.ext4, e2fsck); then 1 MiB of random data written, the page
+    // cache dropped, and the data read back through the device.
     private const string BlkScript = """
         wait_for /dev/vda 10
         check disk_present test -b /dev/vda
         check disk_size test "$(cat /sys/block/vda/size)" = "$((DISK_MIB * 2048))"
+        check mkfs mkfs.ext4 -q -F /dev/vda
+        check fsck e2fsck -fn /dev/vda
         head -c 1048576 /dev/urandom > /tmp/pattern
         check write_1MiB dd if=/tmp/pattern of=/dev/vda bs=65536 conv=fsync
         echo 3 > /proc/sys/vm/drop_caches
@@ -49,7 +52,7 @@ public sealed class PeerDaemonSelfTests(ITestOutputHelper output) : IDisposable
     {
         var result = await Rig.RunAsync(Run(transport, "selftest-peer-blk", daemon: QemuStorageDaemon()), output);
 
-        GuestAssert.Passed(result, "disk_present", "disk_size", "write_1MiB", "read_back");
+        GuestAssert.Passed(result, "disk_present", "disk_size", "mkfs", "fsck", "write_1MiB", "read_back");
         Assert.Equal(result.InfoValue("pattern-sha256"), ImageSha256());
     }
 
@@ -80,6 +83,7 @@ public sealed class PeerDaemonSelfTests(ITestOutputHelper output) : IDisposable
             Name = name,
             Devices = { GuestDevice.VhostUser("qsd", VhostUserDeviceType.Blk, "num-queues=1") },
             Modules = { "virtio_blk" },
+            Tools = { "mkfs.ext4", "e2fsck" },
             Script = $"DISK_MIB={DiskMiB}\n" + BlkScript,
         };
         if (daemon is not null)

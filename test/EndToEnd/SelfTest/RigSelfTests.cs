@@ -44,6 +44,30 @@ public sealed class RigSelfTests(ITestOutputHelper output)
         Assert.NotEmpty(result.Verify("rng_current"));
     }
 
+    [SkippableFact]
+    public async Task HostTools_RunInTheGuest()
+    {
+        // The guest tools fetch-assets.sh installs, copied in with their libraries, start.
+        var result = await Rig.RunAsync(new GuestRun(Transport.Pci)
+        {
+            Name = "selftest-tools",
+            Tools = { "socat", "fio", "mkfs.ext4", "lsblk", "i2cdetect", "gpiodetect", "aplay", "evtest", "sg_inq" },
+            Script = """
+                check socat socat -V
+                check fio fio --version
+                check mkfs.ext4 sh -c 'mkfs.ext4 -V 2>&1 | grep -q mke2fs'
+                check lsblk lsblk --version
+                check i2cdetect sh -c 'i2cdetect -V 2>&1 | grep -q version'
+                check gpiodetect gpiodetect --version
+                check aplay aplay --version
+                check evtest sh -c 'evtest --version 2>&1 | grep -q evtest'
+                check sg_inq sg_inq --version
+                """,
+        }, output);
+
+        GuestAssert.Passed(result, "socat", "fio", "mkfs.ext4", "lsblk", "i2cdetect", "gpiodetect", "aplay", "evtest", "sg_inq");
+    }
+
     [SkippableTheory]
     [InlineData(Transport.Pci)]
     [InlineData(Transport.Mmio)]

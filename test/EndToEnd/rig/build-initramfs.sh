@@ -71,7 +71,10 @@ done
 
 # --- resolve tools: binary paths and their libraries ---------------------------------------------
 tool_files=()
-for t in $tools; do
+# /bin/sh is the host's dash, not busybox sh: Debian's busybox is built to prefer its own applets
+# over programs on PATH, so under busybox sh a copied host tool (i2cdetect, lsblk, …) would be
+# shadowed by the applet of the same name.
+for t in dash $tools; do
     path=$(PATH="$PATH:/usr/sbin:/sbin" command -v "$t" || true)
     [[ -n $path && -f $path ]] || die "host tool $t not found (install it, or run fetch-assets.sh)"
     path=$(readlink -f "$path")
@@ -85,7 +88,7 @@ key=$({
     echo "kernel $KVER busybox $(cat "$GUEST/busybox/.unpacked")"
     sha256sum "${BASH_SOURCE[0]}" "$RIG/guest/init" "$RIG/guest/check.sh"
     printf 'module %s\n' "${ordered[@]}"
-    for t in $tools; do echo "tool $t"; done
+    for t in dash $tools; do echo "tool $t"; done
     ((${#tool_files[@]})) && sha256sum "${tool_files[@]}"
     [[ -n $script ]] && sha256sum <"$script"
     for f in "${files[@]}"; do echo "file ${f#*:}"; sha256sum <"${f%%:*}"; done
@@ -118,6 +121,7 @@ copy_host_file() { # copies a host file to the same path in the image (/lib → 
     cp -L "$src" "$r$dst"
 }
 for f in "${tool_files[@]}"; do copy_host_file "$f"; done
+ln -sf dash "$r/usr/bin/sh"
 for t in $tools; do   # also reachable under its name on PATH (e.g. mkfs.ext4 → mke2fs)
     path=$(PATH="$PATH:/usr/sbin:/sbin" command -v "$t")
     case $path in /usr/sbin/*|/sbin/*) dir=usr/sbin ;; *) dir=usr/bin ;; esac

@@ -1,4 +1,4 @@
-# Helpers for guest test scripts, sourced as /lib/check.sh (busybox sh).
+# Helpers for guest test scripts, sourced as /lib/check.sh (POSIX sh: dash in the guest).
 # One line per check on the serial console:
 #   VHOSTD-RESULT PASS <name>
 #   VHOSTD-RESULT FAIL <name> <reason>
