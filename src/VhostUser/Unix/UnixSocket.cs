@@ -103,6 +103,30 @@ public sealed class UnixSocket : IDisposable
         return (new UnixSocket(new FileDescriptor(fds[0])), new UnixSocket(new FileDescriptor(fds[1])));
     }
 
+    /// <summary>
+    /// Makes blocking receives (and sends) fail with an IOException after <paramref name="timeout"/>
+    /// (SO_RCVTIMEO/SO_SNDTIMEO); zero means wait forever. Used by front ends that talk to back
+    /// ends they do not trust to answer.
+    /// </summary>
+    public void SetTimeout(TimeSpan timeout)
+    {
+        using var lease = new FdLease(_fd);
+        long micros = (long)Math.Max(0, timeout.TotalMicroseconds);
+        Span<long> timeval = [micros / 1_000_000, micros % 1_000_000];
+        unsafe
+        {
+            // SAFETY: timeval is a stack struct timeval { long tv_sec; long tv_usec; } of 16 bytes.
+            fixed (long* t = timeval)
+            {
+                if (LibC.setsockopt(lease.Fd, LibC.SOL_SOCKET, LibC.SO_RCVTIMEO, t, 16) < 0
+                    || LibC.setsockopt(lease.Fd, LibC.SOL_SOCKET, LibC.SO_SNDTIMEO, t, 16) < 0)
+                {
+                    ThrowHelper.ThrowSocketError();
+                }
+            }
+        }
+    }
+
     /// <summary>True if <paramref name="path"/> names a socket file (lstat S_ISSOCK).</summary>
     public static bool IsSocketFile(string path)
     {

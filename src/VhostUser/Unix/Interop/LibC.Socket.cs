@@ -92,4 +92,10 @@ internal static partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static unsafe partial int getsockopt(int fd, int level, int name, void* value, uint* length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int setsockopt(int fd, int level, int name, void* value, uint length);
+
+    public const int SO_RCVTIMEO = 20;
+    public const int SO_SNDTIMEO = 21;
 }
