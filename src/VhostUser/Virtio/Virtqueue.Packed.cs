@@ -98,6 +98,7 @@ public sealed partial class Virtqueue
             _usedWrap = !_usedWrap;
         }
         _nextUsed = (ushort)next;
+        _usedSinceSignal = Math.Min(_usedSinceSignal + chain.RingSlots, 2 * Size);
     }
 
     private void EnableNotificationPacked()
@@ -119,14 +120,14 @@ public sealed partial class Virtqueue
     {
         var area = _driverArea.Span;
         ushort flags = ReadUInt16(area, PackedRing.EventFlagsOffset);
-        // Positions are ring slots, so the old one is placed on the current lap's axis with its
-        // wrap counter: the slot from the previous lap counts one ring length back (as DPDK does).
-        // Comparing bare slots (QEMU) misses a notification after a full lap between decisions
-        // (old == new) and signals spuriously whenever the used position wraps (new < old).
-        int old = _signalledUsedWrap == _usedWrap ? _signalledUsed : _signalledUsed - Size;
+        // Positions are ring slots, so the previous decision's position is counted back from the
+        // current one by the slots used since. Comparing bare slots misses the event when a whole
+        // lap (QEMU) or more than one (DPDK) was completed between two decisions, and QEMU's also
+        // fires on every wrap. No event lies before the previous lap, so the window never needs
+        // to reach further back.
+        int window = Math.Min(_usedSinceSignal, Size + _nextUsed);
         bool valid = _signalledUsedValid;
-        _signalledUsed = _nextUsed;
-        _signalledUsedWrap = _usedWrap;
+        _usedSinceSignal = 0;
         _signalledUsedValid = true;
         if (flags == PackedRing.EventFlagsDisable)
         {
@@ -143,7 +144,7 @@ public sealed partial class Virtqueue
         {
             eventOffset -= Size;
         }
-        return !valid || SplitRing.NeedEvent((ushort)eventOffset, _nextUsed, (ushort)old);
+        return !valid || SplitRing.NeedEvent((ushort)eventOffset, _nextUsed, (ushort)(_nextUsed - window));
     }
 
     private static int SlotFlagsOffset(int slot) => PackedRing.DescriptorOffset(slot) + PackedRing.FlagsOffsetInDescriptor;

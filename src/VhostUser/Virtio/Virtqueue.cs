@@ -31,8 +31,8 @@ public sealed partial class Virtqueue
     private ushort _nextUsed;
     private bool _availWrap = true;
     private bool _usedWrap = true;
-    private ushort _signalledUsed;
-    private bool _signalledUsedWrap; // packed: the used wrap counter at _signalledUsed
+    private ushort _signalledUsed;    // split: used.idx at the last notification decision
+    private int _usedSinceSignal;     // packed: ring slots used since the last decision
     private bool _signalledUsedValid;
 
     /// <summary>Creates the queue with its index within the device.</summary>
@@ -124,6 +124,7 @@ public sealed partial class Virtqueue
             _nextUsed = ReadUInt16(_deviceArea.Span, SplitRing.UsedIndexOffset);
         }
         _signalledUsedValid = false;
+        _usedSinceSignal = 0;
         ResetChains();
         _started = true;
     }

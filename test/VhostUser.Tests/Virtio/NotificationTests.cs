@@ -291,6 +291,31 @@ public sealed class NotificationTests
         Assert.True(h.Device.NeedsNotification());           // slot 1 of lap 1 was written in between
     }
 
+    [Fact]
+    public void NeedsNotification_PackedEventIdxMoreThanALapBetweenDecisions_Notifies()
+    {
+        // Linear used positions p: slot p % 3, lap p / 3 + 1 (odd laps have wrap counter 1).
+        using var h = QueueHarness.Create(packed: true, eventIdx: true, size: 3);
+        for (int i = 0; i < 3; i++)
+        {
+            h.Driver.Offer(OneByte);
+            h.Device.AddUsed(h.Pop(), 0);
+        }
+        Assert.True(h.Device.NeedsNotification());   // decided at p = 3: slot 0, lap 2
+        for (int i = 0; i < 3; i++)
+        {
+            h.TakeUsed();
+        }
+        RunChains(h, 5);                             // p = 8: slot 2, lap 3, all taken back
+        h.Driver.EnableInterrupts();                 // DESC: slot 2 of lap 3
+        h.Driver.Offer(OneByte);
+        h.Driver.Offer(OneByte);
+        h.Device.AddUsed(h.Pop(), 0);                // writes slot 2 of lap 3 (the event) …
+        h.Device.AddUsed(h.Pop(), 0);                // … and slot 0 of lap 4: p = 10 has the parity of p = 3
+
+        Assert.True(h.Device.NeedsNotification());
+    }
+
     /// <summary>Offers, pops, completes and takes back <paramref name="count"/> one-buffer chains.</summary>
     private static void RunChains(QueueHarness h, int count)
     {
