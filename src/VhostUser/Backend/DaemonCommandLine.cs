@@ -49,6 +49,15 @@ public sealed class DaemonCommandLine
     /// <summary>The root command: add device options to it.</summary>
     public RootCommand Root { get; }
 
+    /// <summary>The --socket-path option, for devices that add aliases (vsock's --socket).</summary>
+    public Option<string> SocketPathOption => _socketPath;
+
+    /// <summary>
+    /// When true, neither --socket-path nor --fd is required: the device's factory names its own
+    /// endpoints (vsock's repeated --vm socket=…) and reports what is missing itself.
+    /// </summary>
+    public bool EndpointsFromDevice { get; set; }
+
     /// <summary>Strings for the "features" array of --print-capabilities.</summary>
     public IList<string> CapabilityFeatures { get; } = [];
 
@@ -77,7 +86,7 @@ public sealed class DaemonCommandLine
         }
         string? socketPath = parse.GetValue(_socketPath);
         int? fd = parse.GetValue(_fd);
-        if (socketPath is null == fd is null)
+        if ((socketPath is not null && fd is not null) || (socketPath is null && fd is null && !EndpointsFromDevice))
         {
             return Fail(UsageError, "give exactly one of --socket-path PATH or --fd N");
         }

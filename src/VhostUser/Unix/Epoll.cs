@@ -26,6 +26,8 @@ public enum EpollEvents : uint
     HangUp = LibC.EPOLLHUP,
     /// <summary>Peer closed its writing half.</summary>
     ReadHangUp = LibC.EPOLLRDHUP,
+    /// <summary>Report changes of readiness only (the owner reads or writes until EAGAIN).</summary>
+    EdgeTriggered = LibC.EPOLLET,
 }
 
 /// <summary>An epoll instance. Owns its descriptor, not the registered ones.</summary>

@@ -14,6 +14,7 @@ internal static partial class LibC
     public const uint EPOLLERR = 0x008;
     public const uint EPOLLHUP = 0x010;
     public const uint EPOLLRDHUP = 0x2000;
+    public const uint EPOLLET = 0x8000_0000;
 
     /// <summary>struct epoll_event is packed on x86-64 (12 bytes) but not on arm64 (16 bytes).</summary>
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
