@@ -1,0 +1,402 @@
+// VsockDevice.Rx.cs — packets to the guest (the rx ring, virtio spec 5.10.6.6 "Device Operation:
+// Receiving"). The driver's rx buffers are popped into _rxHeld and used as packets become ready
+// (design README 1.4, held buffers). Sources, in order: queued RSTs first, then sibling packets
+// and connections taking turns; connections are served round robin one packet at a time, so a
+// busy or stalled connection never holds the others up. Host data is read with recv(2) straight
+// into the guest's buffer after its 44-byte header, within the guest's credit.
+using System.Net.Sockets;
+using VhostUser.Backend;
+using VhostUser.Virtio;
+
+namespace VhostUser.Devices.Vsock;
+
+internal sealed partial class VsockDevice
+{
+    /// <summary>Most standalone replies (RSTs) waiting for rx buffers; more are dropped.</summary>
+    public const int MaxControlReplies = 4096;
+
+    /// <summary>Largest seqpacket message taken from a host socket (also bounded by the guest's buf_alloc).</summary>
+    public const int MaxHostMessage = 1 << 20;
+
+    private readonly Queue<DescriptorChain> _rxHeld = new();
+    private readonly Queue<VsockConnection> _rxReady = new();
+    private readonly Queue<VsockHeader> _control = new();
+    private byte[]? _messageScratch;
+    private SiblingPacket _siblingPacket;
+    private bool _hasSiblingPacket;
+    private int _siblingOffset;
+    private bool _mailboxPending;
+    private bool _pumping;
+    private bool _pumpAgain;
+    private int _turn;
+
+    /// <summary>ProcessQueue for rx: the driver added buffers.</summary>
+    private void TakeRxBuffers(DeviceQueue rx)
+    {
+        while (rx.TryPop(out var chain))
+        {
+            if (chain.WritableLength <= VsockHeader.Size)
+            {
+                rx.Complete(chain, 0); // cannot carry a header and data; Linux drops a short used buffer
+                continue;
+            }
+            _rxHeld.Enqueue(chain);
+        }
+        PumpRx();
+    }
+
+    /// <summary>Fills held rx buffers while packets are ready. Not re-entrant: nested calls ask for another round.</summary>
+    private void PumpRx()
+    {
+        if (_pumping)
+        {
+            _pumpAgain = true;
+            return;
+        }
+        var rx = Context.Queues[RxQueue];
+        _pumping = true;
+        try
+        {
+            do
+            {
+                _pumpAgain = false;
+                while (HasRxWork)
+                {
+                    if (_rxHeld.Count == 0)
+                    {
+                        // Take new buffers through Process: it re-arms notifications (EVENT_IDX) when
+                        // the ring runs dry, so the driver's next buffer brings a kick.
+                        rx.Process();
+                        if (_rxHeld.Count == 0)
+                        {
+                            break;
+                        }
+                    }
+                    if (!FillRxBuffer(rx, _rxHeld.Peek()))
+                    {
+                        break;
+                    }
+                    _rxHeld.Dequeue();
+                }
+            }
+            while (_pumpAgain && _rxHeld.Count > 0);
+        }
+        finally
+        {
+            _pumping = false;
+        }
+    }
+
+    private bool HasRxWork => _control.Count > 0 || _rxReady.Count > 0 || _hasSiblingPacket || _mailboxPending;
+
+    /// <summary>Writes one packet into <paramref name="chain"/> and completes it; false if nothing was ready.</summary>
+    private bool FillRxBuffer(DeviceQueue rx, in DescriptorChain chain)
+    {
+        if (_control.TryDequeue(out var reply))
+        {
+            WriteHeader(rx, chain, reply);
+            return true;
+        }
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            bool produced = (_turn++ & 1) == 0 ? FillFromSibling(rx, chain) : FillFromConnections(rx, chain);
+            if (produced)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private bool FillFromConnections(DeviceQueue rx, in DescriptorChain chain)
+    {
+        for (int n = _rxReady.Count; n > 0 && _rxReady.TryDequeue(out var connection); n--)
+        {
+            connection.InRxQueue = false;
+            if (connection.Closed)
+            {
+                continue;
+            }
+            bool produced = Produce(connection, rx, chain);
+            ScheduleRx(connection); // back of the line if it has more
+            if (produced)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Puts a connection in the rx line if it owes the guest something and is not there yet.</summary>
+    private void ScheduleRx(VsockConnection connection)
+    {
+        if (!connection.InRxQueue && WantsRx(connection))
+        {
+            connection.InRxQueue = true;
+            _rxReady.Enqueue(connection);
+        }
+    }
+
+    private static bool WantsRx(VsockConnection c)
+    {
+        if (c.Closed)
+        {
+            return false;
+        }
+        if (c.SendRequest || c.SendResponse || c.SendCreditUpdate || c.SendShutdownFlags != 0)
+        {
+            return true;
+        }
+        return HasDataForGuest(c) && (c.PeerCredit > 0 || !c.CreditRequested);
+    }
+
+    private static bool HasDataForGuest(VsockConnection c) =>
+        c.State == ConnectionState.Connected && !c.GuestShutReceive && (c.OutMessage is not null || (c.HostReadable && !c.HostEof));
+
+    /// <summary>The next packet a connection owes the guest, in protocol order.</summary>
+    private bool Produce(VsockConnection c, DeviceQueue rx, in DescriptorChain chain)
+    {
+        var header = VsockHeader.Create(VsockConstants.HostCid, c.LocalPort, GuestCid, c.PeerPort, c.Type, VsockOp.Invalid);
+        if (c.SendRequest || c.SendResponse)
+        {
+            header.Op = c.SendRequest ? VsockOp.Request : VsockOp.Response;
+            c.SendRequest = c.SendResponse = false;
+            return SendControl(c, rx, chain, header);
+        }
+        if (HasDataForGuest(c))
+        {
+            if (c.PeerCredit == 0)
+            {
+                if (!c.CreditRequested)
+                {
+                    c.CreditRequested = true;
+                    c.CreditRequestedAt = Environment.TickCount64;
+                    header.Op = VsockOp.CreditRequest;
+                    return SendControl(c, rx, chain, header);
+                }
+            }
+            else if (c.Type == VsockType.Stream ? ReadStream(c, rx, chain, ref header) : ReadMessage(c, rx, chain, ref header))
+            {
+                return true;
+            }
+            if (c.Closed)
+            {
+                return false;
+            }
+        }
+        if (c.SendShutdownFlags != 0 && c.OutMessage is null)
+        {
+            header.Op = VsockOp.Shutdown;
+            header.Flags = c.SendShutdownFlags;
+            c.SendShutdownFlags = 0;
+            return SendControl(c, rx, chain, header);
+        }
+        if (c.SendCreditUpdate)
+        {
+            header.Op = VsockOp.CreditUpdate;
+            return SendControl(c, rx, chain, header);
+        }
+        return false;
+    }
+
+    /// <summary>Stream: recv from the host socket into the buffer behind the header.</summary>
+    private bool ReadStream(VsockConnection c, DeviceQueue rx, in DescriptorChain chain, ref VsockHeader header)
+    {
+        var writer = chain.CreateWriter();
+        writer.Skip(VsockHeader.Size);
+        uint max = Math.Min(c.PeerCredit, writer.Remaining);
+        uint total = 0;
+        while (total < max)
+        {
+            var span = writer.GetSpan((int)(max - total));
+            int n = c.Host.Receive(span, SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
+            {
+                c.HostReadable = false;
+                break;
+            }
+            if (error != SocketError.Success)
+            {
+                Log.HostSocketError(_logger, c.ToString(), error.ToString());
+                ResetConnection(c);
+                return false;
+            }
+            if (n == 0)
+            {
+                HostEndOfFile(c);
+                break;
+            }
+            writer.Advance((uint)n);
+            total += (uint)n;
+            if (n < span.Length)
+            {
+                break; // probably drained; the next attempt sees EAGAIN
+            }
+        }
+        if (total == 0)
+        {
+            return false;
+        }
+        header.Op = VsockOp.Rw;
+        header.Len = total;
+        c.TxCnt += total;
+        c.StampCredit(ref header);
+        var headerWriter = chain.CreateWriter();
+        headerWriter.TryWrite(header);
+        rx.Complete(chain, VsockHeader.Size + total);
+        return true;
+    }
+
+    /// <summary>Seqpacket: one host message, sent in as many packets as buffers and credit need, EOM on the last.</summary>
+    private bool ReadMessage(VsockConnection c, DeviceQueue rx, in DescriptorChain chain, ref VsockHeader header)
+    {
+        if (c.OutMessage is null && !ReceiveHostMessage(c))
+        {
+            return false;
+        }
+        var writer = chain.CreateWriter();
+        writer.Skip(VsockHeader.Size);
+        int left = c.OutMessageLength - c.OutMessageSent;
+        int count = (int)Math.Min(Math.Min((uint)left, writer.Remaining), c.PeerCredit);
+        writer.Write(c.OutMessage.AsSpan(c.OutMessageSent, count));
+        c.OutMessageSent += count;
+        header.Op = VsockOp.Rw;
+        header.Len = (uint)count;
+        if (c.OutMessageSent == c.OutMessageLength)
+        {
+            header.Flags = VsockFlags.EndOfMessage;
+            ReleaseOutMessage(c);
+        }
+        c.TxCnt += (uint)count;
+        c.StampCredit(ref header);
+        var headerWriter = chain.CreateWriter();
+        headerWriter.TryWrite(header);
+        rx.Complete(chain, VsockHeader.Size + (uint)count);
+        return true;
+    }
+
+    /// <summary>Takes the next message from a seqpacket host socket into OutMessage; false if none.</summary>
+    private bool ReceiveHostMessage(VsockConnection c)
+    {
+        _messageScratch ??= new byte[MaxHostMessage];
+        int n = c.Host.Receive(_messageScratch, SocketFlags.None, out var error);
+        if (error == SocketError.WouldBlock)
+        {
+            c.HostReadable = false;
+            return false;
+        }
+        if (error != SocketError.Success)
+        {
+            Log.HostSocketError(_logger, c.ToString(), error.ToString());
+            ResetConnection(c);
+            return false;
+        }
+        if (n == 0 && c.HostHangUp)
+        {
+            HostEndOfFile(c); // a zero-length read after the peer hung up is the end, not an empty message
+            return false;
+        }
+        if (n == MaxHostMessage || n > c.PeerBufAlloc)
+        {
+            // The guest could never take it whole (a message may not exceed its buffer).
+            Log.MessageTooLarge(_logger, c.ToString(), n, Math.Min(c.PeerBufAlloc, MaxHostMessage - 1));
+            ResetConnection(c);
+            return false;
+        }
+        c.OutMessage = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(n, 1));
+        _messageScratch.AsSpan(0, n).CopyTo(c.OutMessage);
+        c.OutMessageLength = n;
+        c.OutMessageSent = 0;
+        return true;
+    }
+
+    private static void HostEndOfFile(VsockConnection c)
+    {
+        c.HostEof = true;
+        c.SendShutdownFlags |= VsockFlags.ShutdownSend; // the host will send no more
+    }
+
+    private static void ReleaseOutMessage(VsockConnection c)
+    {
+        if (c.OutMessage is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(c.OutMessage);
+            c.OutMessage = null;
+        }
+    }
+
+    private static bool SendControl(VsockConnection c, DeviceQueue rx, in DescriptorChain chain, VsockHeader header)
+    {
+        c.StampCredit(ref header);
+        WriteHeader(rx, chain, header);
+        return true;
+    }
+
+    private static void WriteHeader(DeviceQueue rx, in DescriptorChain chain, in VsockHeader header)
+    {
+        var writer = chain.CreateWriter();
+        writer.TryWrite(header);
+        rx.Complete(chain, VsockHeader.Size);
+    }
+
+    /// <summary>One piece of the current sibling packet (split to the guest's buffer size, EOM/EOR on the last piece).</summary>
+    private bool FillFromSibling(DeviceQueue rx, in DescriptorChain chain)
+    {
+        if (!_hasSiblingPacket)
+        {
+            if (!_mailboxPending)
+            {
+                return false;
+            }
+            if (!_mailbox.TryTake(out _siblingPacket))
+            {
+                _mailboxPending = false;
+                return false;
+            }
+            _hasSiblingPacket = true;
+            _siblingOffset = 0;
+        }
+        var header = _siblingPacket.Header;
+        var writer = chain.CreateWriter();
+        writer.Skip(VsockHeader.Size);
+        int count = (int)Math.Min(header.Len - (uint)_siblingOffset, writer.Remaining);
+        if (count > 0)
+        {
+            writer.Write(_siblingPacket.Payload.AsSpan(_siblingOffset, count));
+        }
+        _siblingOffset += count;
+        bool last = _siblingOffset == (int)header.Len;
+        if (!last && header.Type == VsockType.SeqPacket)
+        {
+            header.Flags &= ~(VsockFlags.EndOfMessage | VsockFlags.EndOfRecord);
+        }
+        header.Len = (uint)count;
+        var headerWriter = chain.CreateWriter();
+        headerWriter.TryWrite(header);
+        rx.Complete(chain, VsockHeader.Size + (uint)count);
+        if (last)
+        {
+            SiblingMailbox.Return(_siblingPacket);
+            _siblingPacket = default;
+            _hasSiblingPacket = false;
+        }
+        return true;
+    }
+
+    private void OnMailboxSignal()
+    {
+        _mailbox.DrainSignal();
+        _mailboxPending = true;
+        PumpRx();
+    }
+
+    private void EnqueueControl(in VsockHeader header)
+    {
+        if (_control.Count >= MaxControlReplies)
+        {
+            Log.ControlQueueFull(_logger, header.ToString());
+            return;
+        }
+        _control.Enqueue(header);
+    }
+}
