@@ -54,7 +54,6 @@ public sealed class NegotiationTests
         Assert.Equal((uint)FrontendRequest.SetOwner, reply.Request);
         Assert.Equal(HeaderFlags.Version1 | HeaderFlags.Reply, reply.Flags);
         Assert.Equal(0UL, reply.U64);
-        Assert.True(pair.Daemon.Context.Queues.Count == 1);
     }
 
     [Fact]
@@ -107,6 +106,7 @@ public sealed class NegotiationTests
         var queue = DriverQueue.Create(memory, 8, VirtioFeatures.Version1);
         using var ring = new DriverRing(pair.Frontend, 0, queue);
         pair.Frontend.StartQueue(0, queue, ring.Kick, ring.Call, enable: false);
+        pair.Frontend.GetFeatures(); // no REPLY_ACK: a request with a reply is the barrier (as QEMU does)
 
         Assert.True(pair.Queue(0).IsEnabled);
         Assert.Equal("no enable needed"u8.ToArray(), ring.Echo("no enable needed"u8.ToArray()));

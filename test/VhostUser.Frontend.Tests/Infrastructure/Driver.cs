@@ -41,10 +41,10 @@ internal sealed class Driver : IDisposable
         VirtioFeatures.Version1 | VirtioFeatures.IndirectDesc
         | (packed ? VirtioFeatures.RingPacked : 0) | (eventIdx ? VirtioFeatures.EventIdx : 0);
 
-    /// <summary>Lays out ring <paramref name="index"/> and starts it as QEMU does.</summary>
-    public DriverRing Start(int index, int size = 8)
+    /// <summary>Lays out ring <paramref name="index"/> (split rings at <paramref name="startIndex"/>) and starts it as QEMU does.</summary>
+    public DriverRing Start(int index, int size = 8, ushort startIndex = 0)
     {
-        var queue = DriverQueue.Create(Memory, size, Features & ~VirtioFeatures.ProtocolFeatures);
+        var queue = DriverQueue.Create(Memory, size, Features & ~VirtioFeatures.ProtocolFeatures, startIndex);
         var ring = new DriverRing(Frontend, index, queue);
         Frontend.StartQueue(index, queue, ring.Kick, ring.Call);
         _rings[index] = ring;
