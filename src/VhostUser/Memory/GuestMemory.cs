@@ -66,6 +66,13 @@ public sealed class GuestMemory
         return new GuestMemory(rest);
     }
 
+    /// <summary>
+    /// Keeps every region of this snapshot mapped until the lease is disposed, even if the front
+    /// end replaces the memory table meanwhile: for I/O threads that use a chain's buffers outside
+    /// the queue worker. Take it on the worker (where the snapshot is current), dispose it anywhere.
+    /// </summary>
+    public GuestMemoryLease Lease() => new(this);
+
     /// <summary>Span over [address, address+length) if it lies inside one region.</summary>
     public bool TryGetSpan(GuestAddress address, int length, out Span<byte> span)
     {

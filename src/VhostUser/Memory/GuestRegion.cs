@@ -82,6 +82,19 @@ public sealed class GuestRegion : IDisposable
         GuestPhysicalAddress < other.End && other.GuestPhysicalAddress < End
         || UserAddress < other.UserAddress + other.Size && other.UserAddress < UserAddress + Size;
 
+    /// <summary>
+    /// Keeps the mapping alive past <see cref="Dispose"/> until <see cref="ReleaseLease"/>; throws
+    /// <see cref="ObjectDisposedException"/> if it is already gone. See <see cref="GuestMemoryLease"/>.
+    /// </summary>
+    internal void AddLease()
+    {
+        bool added = false;
+        _mapping.DangerousAddRef(ref added);
+    }
+
+    /// <summary>Ends a lease taken with <see cref="AddLease"/>; the last one unmaps a disposed region.</summary>
+    internal void ReleaseLease() => _mapping.DangerousRelease();
+
     /// <inheritdoc />
     public void Dispose() => _mapping.Dispose();
 

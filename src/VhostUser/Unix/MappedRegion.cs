@@ -10,6 +10,7 @@ namespace VhostUser.Unix;
 public sealed class MappedRegion : SafeHandle
 {
     private readonly ulong _length;
+    private volatile bool _unmapped;
 
     private MappedRegion(nint address, ulong length)
         : base(IntPtr.Zero, ownsHandle: true)
@@ -68,8 +69,9 @@ public sealed class MappedRegion : SafeHandle
         {
             ThrowOutOfRange(offset, length);
         }
-        // A disposed region's handle still holds the old address: never hand out a span over it.
-        ObjectDisposedException.ThrowIf(IsClosed, this);
+        // An unmapped region's handle still holds the old address: never hand out a span over it.
+        // (Disposed but leased through DangerousAddRef — GuestMemoryLease — is still mapped.)
+        ObjectDisposedException.ThrowIf(_unmapped, this);
         unsafe
         {
             // SAFETY: [offset, offset+length) was checked to lie inside the live mapping
@@ -88,7 +90,11 @@ public sealed class MappedRegion : SafeHandle
     }
 
     /// <inheritdoc />
-    protected override bool ReleaseHandle() => LibC.munmap(handle, (nuint)_length) == 0;
+    protected override bool ReleaseHandle()
+    {
+        _unmapped = true;
+        return LibC.munmap(handle, (nuint)_length) == 0;
+    }
 
     private void ThrowOutOfRange(ulong offset, int length) =>
         throw new ArgumentOutOfRangeException(nameof(offset),

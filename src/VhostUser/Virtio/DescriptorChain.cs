@@ -1,6 +1,8 @@
 // DescriptorChain.cs — a popped chain as a device sees it: its id, its byte totals and, through
 // readers and writers, its buffers. A value type: popping and completing allocate nothing.
 // The buffers stay valid until the chain is completed (DeviceQueue.Complete / Virtqueue.AddUsed).
+using VhostUser.Memory;
+
 namespace VhostUser.Virtio;
 
 /// <summary>A descriptor chain popped from a virtqueue.</summary>
@@ -44,4 +46,10 @@ public readonly struct DescriptorChain
 
     /// <summary>A writer over the device-writable buffers.</summary>
     public ChainWriter CreateWriter() => new(Queue.Memory, Segments, WritableLength);
+
+    /// <summary>A reader over a given snapshot (a leased one, off the queue worker).</summary>
+    public ChainReader CreateReader(GuestMemory memory) => new(memory, Segments, ReadableLength);
+
+    /// <summary>A writer over a given snapshot (a leased one, off the queue worker).</summary>
+    public ChainWriter CreateWriter(GuestMemory memory) => new(memory, Segments, WritableLength);
 }

@@ -1,0 +1,100 @@
+// FsDevice.cs — the virtio-fs device (virtio spec 5.11; devices.md §5): queue 0 is hiprio (FORGET,
+// BATCH_FORGET, INTERRUPT), queues 1..N carry requests. Each queue has its own worker thread, so
+// N request queues serve N requests at once and the hiprio queue is never stuck behind them.
+// With --thread-pool-size the request queues hand their chains to a pool instead. The config
+// space (tag, num_request_queues) is offered only with --tag: QEMU's vhost-user-fs builds its own
+// from its tag= property and masks CONFIG out.
+using System.Buffers.Binary;
+using VhostUser.Backend;
+using VhostUser.Devices.Fs.Fuse;
+using VhostUser.Virtio;
+
+namespace VhostUser.Devices.Fs;
+
+/// <summary>virtio-fs over vhost-user.</summary>
+internal sealed class FsDevice : VirtioDevice, IDisposable
+{
+    /// <summary>virtio_fs_config: tag[36] + num_request_queues (+ notify_buf_size, unused).</summary>
+    private const int ConfigLength = 40;
+
+    private readonly FsOptions _options;
+    private readonly FuseServer _server;
+    private readonly RequestPool _pool;
+
+    public FsDevice(FsOptions options, IFileSystem fs)
+    {
+        _options = options;
+        FileSystem = fs;
+        _server = new FuseServer(fs);
+        _pool = new RequestPool(_server, options.ThreadPoolSize, QueueCount);
+    }
+
+    /// <summary>The file system served (tests read its counters).</summary>
+    public IFileSystem FileSystem { get; }
+
+    /// <summary>Requests served per queue since start (the multi-queue test reads them).</summary>
+    public long[] RequestsPerQueue { get; private set; } = [];
+
+    public override VirtioDeviceType DeviceType => VirtioDeviceType.Fs;
+
+    public override int QueueCount => 1 + _options.RequestQueues;
+
+    public override VirtioFeatures DeviceFeatures => VirtioFeatures.None;
+
+    public override int ConfigSize => _options.Tag is null ? 0 : ConfigLength;
+
+    public override int WorkerFor(int queueIndex) => queueIndex;
+
+    public override void ProcessQueue(DeviceQueue queue)
+    {
+        while (queue.TryPop(out var chain))
+        {
+            Interlocked.Increment(ref RequestsPerQueue[queue.Index]);
+            if (queue.Index > 0 && FuseServer.MayBlock(chain))
+            {
+                _pool.RunDetached(queue, chain);
+            }
+            else if (queue.Index > 0 && _pool.HasThreads)
+            {
+                _pool.Submit(queue, chain);
+            }
+            else
+            {
+                queue.Complete(chain, _server.Handle(chain));
+            }
+        }
+    }
+
+    public override void ReadConfig(int offset, Span<byte> destination)
+    {
+        Span<byte> config = stackalloc byte[ConfigLength];
+        config.Clear();
+        System.Text.Encoding.UTF8.GetBytes(_options.Tag ?? "", config[..FsOptions.MaxTagLength]);
+        BinaryPrimitives.WriteUInt32LittleEndian(config[36..], (uint)_options.RequestQueues);
+        destination.Clear();
+        if (offset >= 0 && offset < ConfigLength)
+        {
+            var source = config[offset..];
+            source[..Math.Min(source.Length, destination.Length)].CopyTo(destination);
+        }
+    }
+
+    public override void Reset()
+    {
+        // The front end went away or reset the device: the guest's view of the files is gone.
+        Log.SessionEnded(Context.Logger, string.Join(' ', RequestsPerQueue.Select((n, i) => $"q{i}={n}")));
+        _server.EndSession();
+    }
+
+    public void Dispose()
+    {
+        _pool.Dispose();
+        (FileSystem as IDisposable)?.Dispose();
+    }
+
+    protected override void OnAttached()
+    {
+        RequestsPerQueue = new long[QueueCount];
+        _pool.Attach(Context, WorkerFor);
+    }
+}

@@ -1,0 +1,58 @@
+// LibC.Sched.cs — what the sandbox and per-request credentials need: unshare, mount, pivot_root,
+// chroot, fchdir, per-thread fsuid/fsgid, capability bounding (sched.h, sys/mount.h, unistd.h,
+// sys/fsuid.h, sys/prctl.h).
+using System.Runtime.InteropServices;
+
+namespace VhostUser.Devices.Fs.Interop;
+
+internal static partial class LibC
+{
+    public const int CLONE_FS = 0x200;
+    public const int CLONE_NEWNS = 0x20000;
+    public const int CLONE_NEWNET = 0x40000000;
+    public const int CLONE_NEWIPC = 0x08000000;
+
+    public const ulong MS_BIND = 0x1000;
+    public const ulong MS_REC = 0x4000;
+    public const ulong MS_SLAVE = 1 << 19;
+    public const int MNT_DETACH = 2;
+
+    public const int PR_CAPBSET_DROP = 24;
+
+    private static readonly long SysPivotRoot = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 41 : 155;
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int unshare(int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int mount(ref byte source, ref byte target, ref byte fstype, ulong flags, nint data);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int umount2(ref byte target, int flags);
+
+    [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static extern long syscall_pivot_root(long number, ref byte newRoot, ref byte putOld);
+
+    public static int pivot_root(ref byte newRoot, ref byte putOld) => (int)syscall_pivot_root(SysPivotRoot, ref newRoot, ref putOld);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int chroot(ref byte path);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int chdir(ref byte path);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int fchdir(SafeHandle fd);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int setfsuid(uint uid);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int setfsgid(uint gid);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int umask(int mask);
+}

@@ -1,0 +1,49 @@
+// Inode.cs — one host inode the guest knows (by node id) and how to reach it: an O_PATH fd, or a
+// file handle (name_to_handle_at) that is opened on demand, so a big tree costs no fd per inode
+// (--inode-file-handles). The lookup count follows the kernel's (LOOKUP +1, FORGET -n).
+using VhostUser.Unix;
+
+namespace VhostUser.Devices.Fs.Passthrough;
+
+/// <summary>A host inode known to the guest.</summary>
+internal sealed class Inode
+{
+    public Inode(ulong nodeId, InodeKey key, uint type, FileDescriptor? fd, FileHandle? handle)
+    {
+        NodeId = nodeId;
+        Key = key;
+        Type = type;
+        Fd = fd;
+        Handle = handle;
+    }
+
+    /// <summary>FUSE node id (1 is the shared directory).</summary>
+    public ulong NodeId { get; }
+
+    /// <summary>Host identity (device, inode number, mount).</summary>
+    public InodeKey Key { get; }
+
+    /// <summary>File type bits (S_IFMT of st_mode).</summary>
+    public uint Type { get; }
+
+    /// <summary>O_PATH descriptor, when the inode is kept by fd.</summary>
+    public FileDescriptor? Fd { get; }
+
+    /// <summary>File handle, when the inode is kept by handle.</summary>
+    public FileHandle? Handle { get; }
+
+    /// <summary>Kernel lookups not yet forgotten; guarded by the store's lock.</summary>
+    public ulong LookupCount { get; set; }
+
+    public bool IsDirectory => Type == Interop.LibC.S_IFDIR;
+
+    public bool IsRegular => Type == Interop.LibC.S_IFREG;
+}
+
+/// <summary>What makes a host inode unique: device, inode number, and the mount it was found on.</summary>
+internal readonly record struct InodeKey(ulong Device, ulong Ino, ulong MountId);
+
+/// <summary>A file handle from name_to_handle_at, with the mount descriptor to open it through.</summary>
+/// <param name="Bytes">struct file_handle as the kernel filled it (handle_bytes, handle_type, f_handle).</param>
+/// <param name="MountFd">Any descriptor on the same mount (open_by_handle_at's mount_fd).</param>
+internal sealed record FileHandle(byte[] Bytes, FileDescriptor MountFd);

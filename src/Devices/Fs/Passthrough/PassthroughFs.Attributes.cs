@@ -1,0 +1,227 @@
+// PassthroughFs.Attributes.cs — GETATTR, SETATTR, READLINK, ACCESS, STATFS, and the file handles
+// behind --inode-file-handles.
+using System.Runtime.InteropServices;
+using VhostUser.Devices.Fs.Fuse;
+using VhostUser.Devices.Fs.Interop;
+using VhostUser.Unix;
+
+namespace VhostUser.Devices.Fs.Passthrough;
+
+internal sealed partial class PassthroughFs
+{
+    /// <summary>MAX_HANDLE_SZ plus the struct file_handle header.</summary>
+    private const int FileHandleBufferSize = 8 + 128;
+
+    private readonly Lock _mountLock = new();
+
+    public int GetAttr(ulong node, ulong? handle, out FuseAttrOut attr)
+    {
+        attr = default;
+        int errno = PathOf(node, out _, out var fd);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        using (fd)
+        {
+            errno = Stat(fd.Fd, out var st);
+            if (errno == 0)
+            {
+                attr = ToAttrOut(st);
+            }
+            return errno;
+        }
+    }
+
+    public int SetAttr(in RequestContext context, ulong node, in FuseSetAttrIn input, out FuseAttrOut attr)
+    {
+        attr = default;
+        if (_options.ReadOnly)
+        {
+            return Errno.EROFS;
+        }
+        int errno = PathOf(node, out var inode, out var fd);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        using (fd)
+        {
+            var open = (input.Valid & FuseSetAttrIn.Handle) != 0 ? _handles.Get(input.Fh) : null;
+            errno = ApplySetAttr(fd.Fd, inode, open, input);
+            if (errno == 0)
+            {
+                errno = Stat(fd.Fd, out var st);
+                attr = ToAttrOut(st);
+            }
+            return errno;
+        }
+    }
+
+    public int ReadLink(ulong node, Span<byte> target, out int length)
+    {
+        length = 0;
+        int errno = PathOf(node, out _, out var fd);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        using (fd)
+        {
+            nint n = LibC.readlinkat(fd.Fd, ref EmptyPath, ref MemoryMarshal.GetReference(target), (nuint)target.Length);
+            if (n < 0)
+            {
+                return Errno.Last;
+            }
+            length = (int)n;
+            return 0;
+        }
+    }
+
+    public int Access(in RequestContext context, ulong node, uint mask)
+    {
+        const int AT_EACCESS = 0x200;
+        int errno = PathOf(node, out _, out var fd);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        using (fd)
+        using (Credentials.As(context))
+        {
+            return LibC.faccessat(fd.Fd, ref EmptyPath, (int)mask, LibC.AT_EMPTY_PATH | AT_EACCESS) == 0 ? 0 : Errno.Last;
+        }
+    }
+
+    public int StatFs(ulong node, out FuseStatFsOut statfs)
+    {
+        statfs = default;
+        int errno = PathOf(node, out _, out var fd);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        using (fd)
+        {
+            if (LibC.fstatfs(fd.Fd, out var st) != 0)
+            {
+                return Errno.Last;
+            }
+            statfs = new FuseStatFsOut
+            {
+                Blocks = st.Blocks,
+                BlocksFree = st.BlocksFree,
+                BlocksAvailable = st.BlocksAvailable,
+                Files = st.Files,
+                FilesFree = st.FilesFree,
+                BlockSize = (uint)st.BlockSize,
+                NameLength = (uint)st.NameLength,
+                FragmentSize = (uint)st.FragmentSize,
+            };
+            return 0;
+        }
+    }
+
+    private int ApplySetAttr(FileDescriptor pathFd, Inode inode, OpenFile? open, in FuseSetAttrIn input)
+    {
+        Span<byte> fdName = stackalloc byte[16];
+        FdName(pathFd, fdName);
+        if ((input.Valid & FuseSetAttrIn.Mode) != 0)
+        {
+            int rc = open is not null ? LibC.fchmod(open.Fd, input.NewMode) : LibC.fchmodat(_procSelfFd, ref fdName[0], input.NewMode, 0);
+            if (rc != 0)
+            {
+                return Errno.Last;
+            }
+        }
+        if ((input.Valid & (FuseSetAttrIn.Uid | FuseSetAttrIn.Gid)) != 0)
+        {
+            uint uid = (input.Valid & FuseSetAttrIn.Uid) != 0 ? input.NewUid : uint.MaxValue;
+            uint gid = (input.Valid & FuseSetAttrIn.Gid) != 0 ? input.NewGid : uint.MaxValue;
+            if (LibC.fchownat(pathFd, ref EmptyPath, uid, gid, LibC.AT_EMPTY_PATH | LibC.AT_SYMLINK_NOFOLLOW) != 0)
+            {
+                return Errno.Last;
+            }
+        }
+        if ((input.Valid & FuseSetAttrIn.Size) != 0)
+        {
+            int errno = Truncate(pathFd, inode, open, input.NewSize);
+            if (errno != 0)
+            {
+                return errno;
+            }
+        }
+        if ((input.Valid & (FuseSetAttrIn.Atime | FuseSetAttrIn.Mtime)) != 0)
+        {
+            var times = new LibC.TimePair
+            {
+                AccessSeconds = (long)input.AtimeSeconds,
+                AccessNanoseconds = TimeField(input.Valid, FuseSetAttrIn.Atime, FuseSetAttrIn.AtimeNow, input.AtimeNsec),
+                ModifySeconds = (long)input.MtimeSeconds,
+                ModifyNanoseconds = TimeField(input.Valid, FuseSetAttrIn.Mtime, FuseSetAttrIn.MtimeNow, input.MtimeNsec),
+            };
+            if (LibC.utimensat(_procSelfFd, ref fdName[0], ref times, 0) != 0)
+            {
+                return Errno.Last;
+            }
+        }
+        return 0;
+    }
+
+    private static long TimeField(uint valid, uint set, uint now, uint nanoseconds) =>
+        (valid & set) == 0 ? LibC.UTIME_OMIT : (valid & now) != 0 ? LibC.UTIME_NOW : nanoseconds;
+
+    private int Truncate(FileDescriptor pathFd, Inode inode, OpenFile? open, ulong size)
+    {
+        if (size > long.MaxValue)
+        {
+            return Errno.EINVAL;
+        }
+        if (open is not null)
+        {
+            return LibC.ftruncate(open.Fd, (long)size) == 0 ? 0 : Errno.Last;
+        }
+        if (!inode.IsRegular)
+        {
+            return inode.IsDirectory ? Errno.EISDIR : Errno.EINVAL;
+        }
+        int errno = Reopen(pathFd, LibC.O_WRONLY, out var file);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        using (file)
+        {
+            return LibC.ftruncate(file, (long)size) == 0 ? 0 : Errno.Last;
+        }
+    }
+
+    /// <summary>name_to_handle_at for an O_PATH fd; null handle (and the errno) if the file system has none.</summary>
+    private int TryMakeHandle(FileDescriptor fd, out FileHandle? handle)
+    {
+        handle = null;
+        var bytes = new byte[FileHandleBufferSize];
+        BitConverter.TryWriteBytes(bytes, 128); // handle_bytes: room for MAX_HANDLE_SZ
+        if (LibC.name_to_handle_at(fd, ref EmptyPath, ref bytes[0], out int mountId, LibC.AT_EMPTY_PATH) != 0)
+        {
+            return Errno.Last;
+        }
+        int used = 8 + BitConverter.ToInt32(bytes, 0);
+        FileDescriptor mountFd;
+        lock (_mountLock)
+        {
+            if (!_mountFds.TryGetValue(mountId, out mountFd!))
+            {
+                // open_by_handle_at only needs some fd on the mount: a reopened copy of this one.
+                int errno = Reopen(fd, LibC.O_PATH, out mountFd);
+                if (errno != 0)
+                {
+                    return errno;
+                }
+                _mountFds.Add(mountId, mountFd);
+            }
+        }
+        handle = new FileHandle(bytes.AsSpan(0, used).ToArray(), mountFd);
+        return 0;
+    }
+}

@@ -1,0 +1,401 @@
+// PassthroughFs.Files.cs — open files: OPEN, CREATE, TMPFILE, READ, WRITE, RELEASE, FLUSH,
+// FSYNC, FALLOCATE, LSEEK, COPY_FILE_RANGE, SYNCFS, and POSIX locks as OFD locks on the handle's
+// open file description. Only regular files are opened: device nodes and FIFOs are the guest's
+// own business (its kernel never sends OPEN for them), so a guest-made device node can never open
+// a host device.
+using System.Runtime.InteropServices;
+using VhostUser.Devices.Fs.Fuse;
+using VhostUser.Devices.Fs.Interop;
+using VhostUser.Unix;
+using VhostUser.Virtio;
+
+namespace VhostUser.Devices.Fs.Passthrough;
+
+internal sealed partial class PassthroughFs
+{
+    public int Open(in RequestContext context, ulong node, uint flags, out FuseOpenOut open)
+    {
+        open = default;
+        int errno = PathOf(node, out var inode, out var fd);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        using (fd)
+        {
+            if (!inode.IsRegular)
+            {
+                return inode.IsDirectory ? Errno.EISDIR : Errno.EACCES;
+            }
+            int hostFlags = OpenFlags(flags, out errno);
+            if (errno != 0)
+            {
+                return errno;
+            }
+            errno = Reopen(fd.Fd, hostFlags, out var file);
+            if (errno != 0)
+            {
+                return errno;
+            }
+            open = new FuseOpenOut { Handle = _handles.Add(new OpenFile(file, inode)), OpenFlags = FileOpenFlags() };
+            return 0;
+        }
+    }
+
+    public int Create(in RequestContext context, ulong parent, ReadOnlySpan<byte> name, in FuseCreateIn input, out FuseEntryOut entry, out FuseOpenOut open)
+    {
+        entry = default;
+        open = default;
+        int hostFlags = OpenFlags(input.Flags, out int errno);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        errno = PathOf(parent, out var parentInode, out var parentFd);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        using (parentFd)
+        {
+            FileDescriptor file;
+            using (Credentials.As(context))
+            {
+                errno = OpenBeneath(parentFd.Fd, name, hostFlags | LibC.O_CREAT, input.Mode & 0xfff, out file);
+            }
+            if (errno != 0)
+            {
+                return errno;
+            }
+            errno = LookupIn(parentFd.Fd, parentInode, name, out entry);
+            if (errno != 0)
+            {
+                file.Dispose();
+                return errno;
+            }
+            open = new FuseOpenOut { Handle = _handles.Add(new OpenFile(file, _inodes.Get(entry.NodeId)!)), OpenFlags = FileOpenFlags() };
+            return 0;
+        }
+    }
+
+    public int TmpFile(in RequestContext context, ulong parent, in FuseCreateIn input, out FuseEntryOut entry, out FuseOpenOut open)
+    {
+        entry = default;
+        open = default;
+        int hostFlags = OpenFlags(input.Flags, out int errno);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        errno = PathOf(parent, out var parentInode, out var parentFd);
+        if (errno != 0)
+        {
+            return errno;
+        }
+        using (parentFd)
+        {
+            FileDescriptor file;
+            using (Credentials.As(context))
+            {
+                errno = OpenBeneath(parentFd.Fd, ".\0"u8, (hostFlags & ~LibC.O_CREAT) | LibC.O_TMPFILE, input.Mode & 0xfff, out file);
+            }
+            if (errno != 0)
+            {
+                return errno;
+            }
+            errno = Reopen(file, LibC.O_PATH, out var pathFd);
+            if (errno == 0)
+            {
+                errno = AddInode(pathFd, parentInode.Key.MountId, out entry);
+            }
+            if (errno != 0)
+            {
+                file.Dispose();
+                return errno;
+            }
+            open = new FuseOpenOut { Handle = _handles.Add(new OpenFile(file, _inodes.Get(entry.NodeId)!)), OpenFlags = FileOpenFlags() };
+            return 0;
+        }
+    }
+
+    public int Read(ulong node, ulong handle, long offset, uint size, ref ChainWriter data)
+    {
+        var file = _handles.Get(handle);
+        if (file is null)
+        {
+            return Errno.EBADF;
+        }
+        uint left = size;
+        while (left > 0)
+        {
+            var span = data.GetSpan((int)left);
+            if (span.IsEmpty)
+            {
+                break;
+            }
+            nint n = LibC.pread(file.Fd, ref MemoryMarshal.GetReference(span), (nuint)span.Length, offset);
+            if (n < 0)
+            {
+                int errno = Errno.Last;
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+                return left == size ? errno : 0; // a short read is a success
+            }
+            data.Advance((uint)n);
+            offset += n;
+            left -= (uint)n;
+            if (n < span.Length)
+            {
+                break; // end of file
+            }
+        }
+        return 0;
+    }
+
+    public int Write(in RequestContext context, ulong node, ulong handle, long offset, uint size, uint writeFlags, ref ChainReader data, out uint written)
+    {
+        written = 0;
+        if (_options.ReadOnly)
+        {
+            return Errno.EROFS;
+        }
+        var file = _handles.Get(handle);
+        if (file is null)
+        {
+            return Errno.EBADF;
+        }
+        while (written < size)
+        {
+            var span = data.ReadSpan((int)(size - written));
+            if (span.IsEmpty)
+            {
+                break;
+            }
+            int done = 0;
+            while (done < span.Length)
+            {
+                nint n = LibC.pwrite(file.Fd, ref MemoryMarshal.GetReference(span[done..]), (nuint)(span.Length - done), offset);
+                if (n < 0)
+                {
+                    int errno = Errno.Last;
+                    if (errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+                    return written == 0 ? errno : 0;
+                }
+                done += (int)n;
+                offset += n;
+                written += (uint)n;
+            }
+        }
+        return 0;
+    }
+
+    public int Release(ulong node, ulong handle, uint flags, uint releaseFlags, ulong lockOwner) => _handles.Remove(handle) ? 0 : Errno.EBADF;
+
+    public int Flush(ulong node, ulong handle, ulong lockOwner)
+    {
+        var file = _handles.Get(handle);
+        if (file is null)
+        {
+            return Errno.EBADF;
+        }
+        // close(dup(fd)) gives the host file system its close-time hook (NFS writes back on close).
+        int copy = LibC.dup(file.Fd);
+        return copy < 0 ? Errno.Last : LibC.close(copy) == 0 ? 0 : Errno.Last;
+    }
+
+    public int Fsync(ulong node, ulong handle, bool dataOnly)
+    {
+        var file = _handles.Get(handle);
+        if (file is null)
+        {
+            return Errno.EBADF;
+        }
+        return (dataOnly ? LibC.fdatasync(file.Fd) : LibC.fsync(file.Fd)) == 0 ? 0 : Errno.Last;
+    }
+
+    public int Fallocate(ulong node, ulong handle, uint mode, long offset, long length)
+    {
+        if (_options.ReadOnly)
+        {
+            return Errno.EROFS;
+        }
+        var file = _handles.Get(handle);
+        return file is null ? Errno.EBADF : LibC.fallocate(file.Fd, (int)mode, offset, length) == 0 ? 0 : Errno.Last;
+    }
+
+    public int Lseek(ulong node, ulong handle, long offset, uint whence, out long result)
+    {
+        result = 0;
+        var file = _handles.Get(handle);
+        if (file is null)
+        {
+            return Errno.EBADF;
+        }
+        if (whence is not (LibC.SEEK_DATA or LibC.SEEK_HOLE or LibC.SEEK_SET))
+        {
+            return Errno.EINVAL;
+        }
+        result = LibC.lseek(file.Fd, offset, (int)whence);
+        return result < 0 ? Errno.Last : 0;
+    }
+
+    public int CopyFileRange(ulong nodeIn, in FuseCopyFileRangeIn input, out ulong copied)
+    {
+        copied = 0;
+        if (_options.ReadOnly)
+        {
+            return Errno.EROFS;
+        }
+        var source = _handles.Get(input.HandleIn);
+        var target = _handles.Get(input.HandleOut);
+        if (source is null || target is null)
+        {
+            return Errno.EBADF;
+        }
+        long offsetIn = (long)input.OffsetIn;
+        long offsetOut = (long)input.OffsetOut;
+        nint n = LibC.copy_file_range(source.Fd, ref offsetIn, target.Fd, ref offsetOut, (nuint)Math.Min(input.Length, int.MaxValue), 0);
+        if (n < 0)
+        {
+            return Errno.Last;
+        }
+        copied = (ulong)n;
+        return 0;
+    }
+
+    public int SyncFs(ulong node) => LibC.syncfs(_rootDir) == 0 ? 0 : Errno.Last;
+
+    public int GetLk(ulong node, in FuseLkIn input, out FuseFileLock result)
+    {
+        result = input.Lock;
+        var file = _handles.Get(input.Handle);
+        if (file is null)
+        {
+            return Errno.EBADF;
+        }
+        var flock = ToFlock(input.Lock);
+        if (LibC.fcntl(file.Fd, LibC.F_OFD_GETLK, ref flock) != 0)
+        {
+            return Errno.Last;
+        }
+        result = new FuseFileLock
+        {
+            Type = (uint)flock.Type,
+            Start = (ulong)flock.Start,
+            End = flock.Length == 0 ? long.MaxValue : (ulong)(flock.Start + flock.Length - 1),
+            Pid = 0, // OFD locks have no owner pid (l_pid is -1); 0 tells the guest "not a local process"
+        };
+        return 0;
+    }
+
+    public int SetLk(ulong node, in FuseLkIn input, bool wait)
+    {
+        if ((input.LkFlags & FuseLkIn.Flock) != 0)
+        {
+            return Errno.ENOSYS; // flock() stays in the guest: FLOCK_LOCKS is not offered
+        }
+        var file = _handles.Get(input.Handle);
+        if (file is null)
+        {
+            return Errno.EBADF;
+        }
+        var flock = ToFlock(input.Lock);
+        while (true)
+        {
+            if (LibC.fcntl(file.Fd, wait ? LibC.F_OFD_SETLKW : LibC.F_OFD_SETLK, ref flock) == 0)
+            {
+                return 0;
+            }
+            int errno = Errno.Last;
+            if (errno != Errno.EINTR)
+            {
+                return errno;
+            }
+        }
+    }
+
+    public int Ioctl(ulong node, in FuseIoctlIn input, ReadOnlySpan<byte> inData, Span<byte> outData, out int result, out int outLength)
+    {
+        // Only the inode flags (chattr/lsattr): FS_IOC_GETFLAGS/SETFLAGS, native and 32-bit forms.
+        const uint GetFlags = 0x6601, SetFlags = 0x6602;
+        result = 0;
+        outLength = 0;
+        var file = _handles.Get(input.Handle);
+        uint command = input.Command & 0xffff;
+        if (file is null || (input.Flags & 2 /* FUSE_IOCTL_UNRESTRICTED */) != 0 || command is not (GetFlags or SetFlags))
+        {
+            return file is null ? Errno.EBADF : Errno.ENOTTY;
+        }
+        int flags = 0;
+        if (command == SetFlags)
+        {
+            if (_options.ReadOnly)
+            {
+                return Errno.EROFS;
+            }
+            if (inData.Length < 4)
+            {
+                return Errno.EINVAL;
+            }
+            flags = BitConverter.ToInt32(inData);
+        }
+        nuint request = command == GetFlags ? 0x80086601u : 0x40086602u;
+        if (LibC.ioctl(file.Fd, request, ref flags) != 0)
+        {
+            return Errno.Last;
+        }
+        if (command == GetFlags)
+        {
+            outLength = Math.Min(outData.Length, 4);
+            BitConverter.TryWriteBytes(outData, flags);
+            outData[outLength..].Clear();
+            outLength = outData.Length;
+        }
+        return 0;
+    }
+
+    private static LibC.Flock ToFlock(in FuseFileLock lk) => new()
+    {
+        Type = (short)lk.Type,
+        Whence = LibC.SEEK_SET,
+        Start = (long)Math.Min(lk.Start, long.MaxValue),
+        Length = lk.End >= long.MaxValue ? 0 : (long)(lk.End - lk.Start + 1),
+    };
+
+    /// <summary>Guest open flags → host flags: no creation bits, never follow, writeback needs read access.</summary>
+    private int OpenFlags(uint guestFlags, out int errno)
+    {
+        errno = 0;
+        // Keep access mode and the flags that change I/O semantics; drop creation bits, the
+        // kernel-internal f_flags bits openat2 would refuse, and O_DIRECT (as virtiofsd does).
+        const int ODsync = 0x1000, OSync = 0x101000;
+        int kept = LibC.O_ACCMODE | LibC.O_TRUNC | LibC.O_APPEND | LibC.O_NONBLOCK | ODsync | OSync | LibC.O_NOATIME;
+        int flags = (int)guestFlags & kept;
+        if (_options.ReadOnly && ((flags & LibC.O_ACCMODE) != LibC.O_RDONLY || (flags & LibC.O_TRUNC) != 0))
+        {
+            errno = Errno.EROFS;
+        }
+        if (_writeback)
+        {
+            // The guest page cache may read around a partial write and appends itself (virtiofsd does the same).
+            if ((flags & LibC.O_ACCMODE) == LibC.O_WRONLY)
+            {
+                flags = (flags & ~LibC.O_ACCMODE) | LibC.O_RDWR;
+            }
+            flags &= ~LibC.O_APPEND;
+        }
+        return flags;
+    }
+
+    private uint FileOpenFlags() => _options.Cache switch
+    {
+        CachePolicy.Never or CachePolicy.Metadata => FuseOpenOut.DirectIo,
+        CachePolicy.Always => FuseOpenOut.KeepCache,
+        _ => 0,
+    };
+}

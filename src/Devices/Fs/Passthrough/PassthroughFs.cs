@@ -1,0 +1,226 @@
+// PassthroughFs.cs — IFileSystem over a host directory (--shared-dir): state, INIT capabilities,
+// and the helpers every operation uses. The guest can never reach outside the directory: every
+// inode is an O_PATH handle (or a file handle) reached one component at a time with
+// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), names are single components (FuseName), the
+// daemon never follows a symlink, and files are reopened through /proc/self/fd only for regular
+// files and directories (README "Security").
+//
+// Partial files: .Names.cs (lookup and the calls that create, remove and rename names),
+// .Attributes.cs, .Files.cs (open files: I/O, sync, locks), .Directories.cs, .Xattr.cs.
+using System.Runtime.InteropServices;
+using VhostUser.Devices.Fs.Fuse;
+using VhostUser.Devices.Fs.Interop;
+using VhostUser.Unix;
+
+namespace VhostUser.Devices.Fs.Passthrough;
+
+/// <summary>A host directory served over FUSE.</summary>
+internal sealed partial class PassthroughFs : IFileSystem, IDisposable
+{
+    private readonly FsOptions _options;
+    private readonly InodeStore _inodes = new();
+    private readonly HandleTable _handles = new();
+    private readonly FileDescriptor _procSelfFd;
+    private readonly FileDescriptor _rootDir;
+    private readonly Dictionary<int, FileDescriptor> _mountFds = [];
+    private readonly ulong _timeout;
+    private bool _writeback;
+    private bool _useOpenat2 = true;
+
+    /// <summary>Opens the shared directory and /proc/self/fd; throws <see cref="IOException"/> if either fails.</summary>
+    public PassthroughFs(FsOptions options)
+    {
+        _options = options;
+        _timeout = options.Cache switch
+        {
+            CachePolicy.Never => 0,
+            CachePolicy.Auto => 1,
+            _ => 86400,
+        };
+        _ = LibC.umask(0); // the guest kernel already applied the caller's umask to every mode it sends
+        _procSelfFd = OpenAbsolute("/proc/self/fd", LibC.O_PATH | LibC.O_DIRECTORY);
+        _rootDir = OpenAbsolute(options.SharedDir, LibC.O_RDONLY | LibC.O_DIRECTORY);
+        InstallRoot(OpenAbsolute(options.SharedDir, LibC.O_PATH | LibC.O_DIRECTORY));
+    }
+
+    /// <summary>Inodes held (root included).</summary>
+    public int InodeCount => _inodes.Count;
+
+    /// <summary>Open handles.</summary>
+    public int HandleCount => _handles.Count;
+
+    /// <summary>Inodes held as fds (not file handles): what --inode-file-handles saves.</summary>
+    public int InodeFdCount { get; private set; }
+
+    public FuseInitFlags Init(FuseInitFlags kernelFlags)
+    {
+        var wanted = FuseInitFlags.AsyncRead | FuseInitFlags.ParallelDirOps | FuseInitFlags.BigWrites | FuseInitFlags.AutoInvalData
+            | FuseInitFlags.AsyncDio | FuseInitFlags.HasIoctlDir | FuseInitFlags.AtomicOTrunc | FuseInitFlags.MaxPages
+            | FuseInitFlags.PosixLocks | FuseInitFlags.SetXattrExt | FuseInitFlags.DirectIoAllowMmap;
+        if (_options.Cache != CachePolicy.Never)
+        {
+            wanted |= FuseInitFlags.DoReadDirPlus | FuseInitFlags.ReadDirPlusAuto;
+        }
+        if (_options.Writeback)
+        {
+            wanted |= FuseInitFlags.WritebackCache;
+        }
+        if (_options.PosixAcl)
+        {
+            wanted |= FuseInitFlags.PosixAcl;
+        }
+        if (_options.AnnounceSubmounts)
+        {
+            wanted |= FuseInitFlags.Submounts;
+        }
+        _writeback = (kernelFlags & wanted & FuseInitFlags.WritebackCache) != 0;
+        return wanted;
+    }
+
+    public void Destroy()
+    {
+        _handles.Clear();
+        _inodes.Clear();
+    }
+
+    public void Dispose()
+    {
+        Destroy();
+        _inodes.Get(InodeStore.RootId)?.Fd?.Dispose();
+        foreach (var fd in _mountFds.Values)
+        {
+            fd.Dispose();
+        }
+        _rootDir.Dispose();
+        _procSelfFd.Dispose();
+    }
+
+    /// <summary>"\0": the empty path for *at calls with AT_EMPTY_PATH.</summary>
+    private static ref byte EmptyPath => ref MemoryMarshal.GetReference("\0"u8);
+
+    private void InstallRoot(FileDescriptor rootFd)
+    {
+        if (LibC.statx(rootFd, ref EmptyPath, LibC.AT_EMPTY_PATH, LibC.STATX_BASIC_STATS | LibC.STATX_MNT_ID, out var st) != 0)
+        {
+            int errno = Errno.Last;
+            rootFd.Dispose();
+            throw new IOException($"statx {_options.SharedDir}: errno {errno}");
+        }
+        var key = new InodeKey(Device(st), st.Ino, st.MountId);
+        _inodes.SetRoot(new Inode(InodeStore.RootId, key, st.Mode & LibC.S_IFMT, rootFd, null));
+    }
+
+    private static FileDescriptor OpenAbsolute(string path, int flags)
+    {
+        var bytes = NulTerminated(path);
+        int fd = LibC.openat(LibC.AT_FDCWD, ref bytes[0], flags | LibC.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw new IOException($"open {path}: errno {Errno.Last}");
+        }
+        return new FileDescriptor(fd);
+    }
+
+    private static byte[] NulTerminated(string text)
+    {
+        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(text) + 1];
+        System.Text.Encoding.UTF8.GetBytes(text, bytes);
+        return bytes;
+    }
+
+    private static ulong Device(in LibC.Statx st) => ((ulong)st.DevMajor << 32) | st.DevMinor;
+
+    /// <summary>An inode's O_PATH descriptor for one operation (opened from its file handle if need be).</summary>
+    private int PathOf(ulong nodeId, out Inode inode, out PathFd fd)
+    {
+        inode = _inodes.Get(nodeId)!;
+        fd = default;
+        if (inode is null)
+        {
+            return Errno.ENOENT;
+        }
+        if (inode.Fd is not null)
+        {
+            fd = new PathFd(inode.Fd, owned: false);
+            return 0;
+        }
+        var handle = inode.Handle!;
+        int raw = LibC.open_by_handle_at(handle.MountFd, ref handle.Bytes[0], LibC.O_PATH | LibC.O_CLOEXEC);
+        if (raw < 0)
+        {
+            int errno = Errno.Last;
+            return errno == Errno.ENOENT ? Errno.ENOENT : errno;
+        }
+        fd = new PathFd(new FileDescriptor(raw), owned: true);
+        return 0;
+    }
+
+    /// <summary>Reopens an O_PATH descriptor with real access flags through /proc/self/fd/N.</summary>
+    private int Reopen(FileDescriptor pathFd, int flags, out FileDescriptor opened)
+    {
+        Span<byte> name = stackalloc byte[16];
+        FdName(pathFd, name);
+        int fd = LibC.openat(_procSelfFd, ref name[0], (flags & ~LibC.O_NOFOLLOW & ~LibC.O_CREAT & ~LibC.O_EXCL) | LibC.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            opened = null!;
+            return Errno.Last;
+        }
+        opened = new FileDescriptor(fd);
+        return 0;
+    }
+
+    /// <summary>Writes "N\0" (the fd number) for paths relative to /proc/self/fd.</summary>
+    private static void FdName(FileDescriptor fd, Span<byte> destination)
+    {
+        System.Buffers.Text.Utf8Formatter.TryFormat(fd.RawValue, destination, out int written);
+        destination[written] = 0;
+    }
+
+    /// <summary>Attributes of an inode in FUSE form.</summary>
+    private static int Stat(FileDescriptor pathFd, out LibC.Statx st) =>
+        LibC.statx(pathFd, ref EmptyPath, LibC.AT_EMPTY_PATH | LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_BASIC_STATS | LibC.STATX_MNT_ID, out st) == 0 ? 0 : Errno.Last;
+
+    private FuseAttr ToAttr(in LibC.Statx st, ulong parentMount)
+    {
+        var attr = new FuseAttr
+        {
+            Ino = st.Ino,
+            Size = st.Size,
+            Blocks = st.Blocks,
+            Atime = (ulong)st.Atime.Seconds,
+            AtimeNsec = st.Atime.Nanoseconds,
+            Mtime = (ulong)st.Mtime.Seconds,
+            MtimeNsec = st.Mtime.Nanoseconds,
+            Ctime = (ulong)st.Ctime.Seconds,
+            CtimeNsec = st.Ctime.Nanoseconds,
+            Mode = st.Mode,
+            Nlink = st.Nlink,
+            Uid = st.Uid,
+            Gid = st.Gid,
+            Rdev = (st.RdevMinor & 0xff) | ((st.RdevMajor & 0xfff) << 8) | ((st.RdevMinor & ~0xffu) << 12),
+            BlockSize = st.BlockSize,
+        };
+        if (_options.AnnounceSubmounts && parentMount != 0 && st.MountId != parentMount && (st.Mode & LibC.S_IFMT) == LibC.S_IFDIR)
+        {
+            attr.Flags |= FuseAttr.FlagSubmount;
+        }
+        return attr;
+    }
+
+    private FuseAttrOut ToAttrOut(in LibC.Statx st) => new() { AttrValid = _timeout, Attr = ToAttr(st, 0) };
+
+    /// <summary>An O_PATH descriptor borrowed from an inode, or opened for one operation.</summary>
+    private readonly struct PathFd(FileDescriptor fd, bool owned) : IDisposable
+    {
+        public FileDescriptor Fd { get; } = fd;
+
+        public void Dispose()
+        {
+            if (owned)
+            {
+                Fd.Dispose();
+            }
+        }
+    }
+}
