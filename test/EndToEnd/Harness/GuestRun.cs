@@ -3,6 +3,7 @@
 // passes, and always clean up — QEMU and the daemons by process group, sockets, the temporary
 // directory — whatever happened. Everything seen is kept in the GuestResult.
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace VhostUser.EndToEnd;
@@ -81,7 +82,7 @@ public sealed class GuestRun
         var directory = Directory.CreateTempSubdirectory("vhostd-e2e-").FullName;
         var result = new GuestResult(this);
         var started = new List<DaemonProcess>();
-        ChildProcess? qemu = null;
+        var qemu = new StrongBox<ChildProcess?>();
         try
         {
             foreach (var spec in Daemons)
@@ -90,7 +91,7 @@ public sealed class GuestRun
                     .ConfigureAwait(false));
             }
 
-            qemu = await RunQemuAsync(paths, image, directory, started, result, cancellationToken).ConfigureAwait(false);
+            await RunQemuAsync(paths, image, directory, started, result, qemu, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
         {
@@ -98,42 +99,53 @@ public sealed class GuestRun
         }
         finally
         {
-            if (qemu is not null)
-            {
-                await qemu.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-                result.QemuExitCode = qemu.ExitCode;
-                result.QemuLog = qemu.Log;
-                result.QemuCommandLine = qemu.CommandLine;
-                await qemu.DisposeAsync().ConfigureAwait(false);
-            }
-
-            foreach (var daemon in started)
-            {
-                await daemon.DisposeAsync().ConfigureAwait(false);
-                result.AddDaemon(daemon);
-            }
-
-            foreach (var daemon in RunningDaemons)
-            {
-                result.AddDaemon(daemon);
-            }
-
             try
             {
-                Directory.Delete(directory, recursive: true);
+                await StopAsync(qemu.Value, started, result).ConfigureAwait(false);
             }
-            catch (IOException)
+            finally
             {
-            }
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
 
-            result.WriteLog(paths.LogDirectory);
+                result.WriteLog(paths.LogDirectory);
+            }
         }
 
         return result;
     }
 
-    private async Task<ChildProcess> RunQemuAsync(RigPaths paths, string image, string directory,
-        List<DaemonProcess> started, GuestResult result, CancellationToken cancellationToken)
+    private async Task StopAsync(ChildProcess? qemu, List<DaemonProcess> started, GuestResult result)
+    {
+        if (qemu is not null)
+        {
+            await qemu.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            result.QemuExitCode = qemu.ExitCode;
+            result.QemuLog = qemu.Log;
+            result.QemuCommandLine = qemu.CommandLine;
+            await qemu.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var daemon in started)
+        {
+            await daemon.DisposeAsync().ConfigureAwait(false);
+            result.AddDaemon(daemon);
+        }
+
+        foreach (var daemon in RunningDaemons)
+        {
+            result.AddDaemon(daemon);
+        }
+    }
+
+    private async Task RunQemuAsync(RigPaths paths, string image, string directory,
+        List<DaemonProcess> started, GuestResult result, StrongBox<ChildProcess?> qemuBox,
+        CancellationToken cancellationToken)
     {
         var sockets = started.Concat(RunningDaemons).ToDictionary(d => d.Spec.Id, d => d.SocketPath);
         string? marker = null;
@@ -154,6 +166,7 @@ public sealed class GuestRun
         var lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
         var clock = Stopwatch.StartNew();
         var qemu = ChildProcess.Start("qemu", paths.Qemu, args, line => lines.Writer.TryWrite(line));
+        qemuBox.Value = qemu; // from here on the caller stops it, whatever happens below
         _ = qemu.WaitForExitAsync(CancellationToken.None).ContinueWith(_ => lines.Writer.TryComplete(),
             TaskScheduler.Default);
         await using var session = new GuestSession(qmpSocket, Transport);
@@ -201,6 +214,5 @@ public sealed class GuestRun
         }
 
         result.Elapsed = clock.Elapsed;
-        return qemu;
     }
 }

@@ -7,6 +7,18 @@ namespace VhostUser.EndToEnd.Tests.SelfTest;
 [Trait("Category", "RigSelfTest")]
 public sealed class RigSelfTests(ITestOutputHelper output)
 {
+    private static string ReadOrEmpty(string file)
+    {
+        try
+        {
+            return File.ReadAllText(file);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
     private static GuestDevice BuiltinRng => GuestDevice.Builtin("virtio-rng-pci", "virtio-rng-device");
 
     [SkippableTheory]
@@ -42,6 +54,26 @@ public sealed class RigSelfTests(ITestOutputHelper output)
         Assert.Equal("rng_current", check.Name);
         Assert.False(check.Passed);
         Assert.NotEmpty(result.Verify("rng_current"));
+    }
+
+    [SkippableFact]
+    public async Task HangingGuest_TimesOutAndIsCleanedUp()
+    {
+        var result = await Rig.RunAsync(new GuestRun(Transport.Pci)
+        {
+            Name = "selftest-timeout",
+            Timeout = TimeSpan.FromSeconds(20),
+            Script = "pass started\nsleep 600\n",
+        }, output);
+
+        Assert.True(result.TimedOut, result.Report());
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Problems, p => p.StartsWith("timed out", StringComparison.Ordinal));
+        var leftover = Directory.EnumerateDirectories("/proc")
+            .Select(d => Path.Combine(d, "cmdline"))
+            .Where(f => File.Exists(f) && ReadOrEmpty(f).Contains("vhostd-selftest-timeout", StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(leftover);
     }
 
     [SkippableFact]

@@ -1,0 +1,180 @@
+// VsockHostPeers.cs — the host programs of the vsock guest tests, speaking hybrid vsock over Unix
+// sockets: echo servers at UDS_<port> for guest connections (stream and seqpacket), a sink that
+// reads slowly, and the host side of host→guest transfers (CONNECT <port>, then data).
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace VhostUser.EndToEnd.Tests.Vsock;
+
+internal static class VsockHostPeers
+{
+    /// <summary>Echoes every connection on <paramref name="path"/> (each until EOF) until cancelled.</summary>
+    public static async Task EchoServerAsync(string path, SocketType type, CancellationToken cancel)
+    {
+        using var listener = new Socket(AddressFamily.Unix, type, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(128);
+        var sessions = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                var socket = await listener.AcceptAsync(cancel);
+                sessions.Add(Task.Run(() => EchoAsync(socket, type == SocketType.Seqpacket), CancellationToken.None));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await Task.WhenAll(sessions);
+    }
+
+    private static async Task EchoAsync(Socket socket, bool messages)
+    {
+        using (socket)
+        {
+            var buffer = new byte[messages ? 1 << 20 : 256 * 1024];
+            try
+            {
+                while (true)
+                {
+                    int n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+                    await SendAllAsync(socket, buffer.AsMemory(0, n), messages);
+                }
+                socket.Shutdown(SocketShutdown.Send);
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
+
+    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, bool message)
+    {
+        if (message)
+        {
+            await socket.SendAsync(data, SocketFlags.None);
+            return;
+        }
+        while (!data.IsEmpty)
+        {
+            int n = await socket.SendAsync(data, SocketFlags.None);
+            data = data[n..];
+        }
+    }
+
+    /// <summary>Accepts one connection on <paramref name="path"/> and reads it slowly to EOF; returns (bytes, md5).</summary>
+    public static async Task<(long Bytes, string Md5)> SlowSinkAsync(string path, int chunk, TimeSpan pause, CancellationToken cancel)
+    {
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        using var socket = await listener.AcceptAsync(cancel);
+        socket.ReceiveBufferSize = chunk;
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var buffer = new byte[chunk];
+        long total = 0;
+        while (true)
+        {
+            await Task.Delay(pause, cancel);
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel);
+            if (n == 0)
+            {
+                break;
+            }
+            md5.AppendData(buffer, 0, n);
+            total += n;
+        }
+        return (total, Convert.ToHexStringLower(md5.GetHashAndReset()));
+    }
+
+    /// <summary>Connects to the guest's port through <paramref name="udsPath"/> (hybrid vsock handshake).</summary>
+    public static async Task<Socket> ConnectToGuestAsync(string udsPath, uint port, SocketType type = SocketType.Stream)
+    {
+        var path = type == SocketType.Seqpacket ? udsPath + "_seqpacket" : udsPath;
+        var socket = new Socket(AddressFamily.Unix, type, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"CONNECT {port}\n"), SocketFlags.None);
+        var line = new StringBuilder();
+        var one = new byte[type == SocketType.Seqpacket ? 64 : 1];
+        while (!line.ToString().EndsWith('\n'))
+        {
+            int n = await socket.ReceiveAsync(one, SocketFlags.None);
+            if (n == 0)
+            {
+                socket.Dispose();
+                throw new IOException($"the guest refused port {port} (no OK line, got '{line}')");
+            }
+            line.Append(Encoding.ASCII.GetString(one, 0, n));
+        }
+        if (line.ToString() != $"OK {port}\n")
+        {
+            socket.Dispose();
+            throw new IOException($"unexpected handshake reply '{line}'");
+        }
+        return socket;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="size"/> pseudo-random bytes to an echo service in the guest while
+    /// reading the echo back; returns the MD5 of what was sent and of what came back.
+    /// </summary>
+    public static async Task<(string Sent, string Received, long ReceivedBytes)> EchoThroughGuestAsync(Socket socket, long size, int seed)
+    {
+        using var sentHash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        using var receivedHash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var writer = Task.Run(async () =>
+        {
+            var random = new Random(seed);
+            var block = new byte[64 * 1024];
+            for (long left = size; left > 0;)
+            {
+                int n = (int)Math.Min(block.Length, left);
+                random.NextBytes(block.AsSpan(0, n));
+                sentHash.AppendData(block, 0, n);
+                await SendAllAsync(socket, block.AsMemory(0, n), message: false);
+                left -= n;
+            }
+            socket.Shutdown(SocketShutdown.Send);
+        });
+        long received = 0;
+        var buffer = new byte[256 * 1024];
+        while (true)
+        {
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+            if (n == 0)
+            {
+                break;
+            }
+            receivedHash.AppendData(buffer, 0, n);
+            received += n;
+        }
+        await writer;
+        return (Convert.ToHexStringLower(sentHash.GetHashAndReset()), Convert.ToHexStringLower(receivedHash.GetHashAndReset()), received);
+    }
+
+    /// <summary>Sends seqpacket messages of the given sizes to a guest echo service, each checked whole on return.</summary>
+    public static async Task<string?> SeqPacketRoundTripsAsync(Socket socket, IEnumerable<int> sizes)
+    {
+        var buffer = new byte[1 << 20];
+        int index = 0;
+        foreach (int size in sizes)
+        {
+            var message = new byte[size];
+            new Random(size + index).NextBytes(message);
+            await socket.SendAsync(message, SocketFlags.None);
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+            if (n != size || !buffer.AsSpan(0, n).SequenceEqual(message))
+            {
+                return $"message {index}: sent {size} bytes, got {n} back{(n == size ? " with different contents" : "")}";
+            }
+            index++;
+        }
+        return null;
+    }
+}
