@@ -50,7 +50,7 @@ done <"$MODDIR/modules.dep"
 declare -A seen=()
 ordered=()
 add_module() { # $1 = relative path; adds its dependencies (right to left, as modprobe does) first
-    local rel=$1 deps dep i
+    local rel=$1 deps dep i dep_list
     [[ -n ${seen[$rel]:-} ]] && return
     seen[$rel]=1
     deps=$(grep -m1 "^$rel:" "$MODDIR/modules.dep" | cut -d: -f2)
