@@ -107,6 +107,14 @@ public sealed partial class VhostUserBackend
         {
             throw new ProtocolException(ProtocolError.InvalidPayload, $"invalid memory region {entry}");
         }
+        // mmap succeeds past the end of the file, but the first touch of that tail raises SIGBUS
+        // and kills the daemon: a region must lie inside its fd (as vm-memory's MappingPastEof).
+        long fileSize = fd.GetFileSize();
+        if ((ulong)fileSize < entry.MmapOffset + entry.MemorySize)
+        {
+            throw new ProtocolException(ProtocolError.MemoryTableRejected,
+                $"memory region {entry} runs past the end of its {fileSize}-byte file");
+        }
         return GuestRegion.Map(fd, entry.GuestPhysicalAddress, entry.MemorySize, entry.UserAddress, entry.MmapOffset);
     }
 

@@ -26,6 +26,7 @@ public sealed partial class VhostUserBackend
 
     private bool ResetOwner(ReceivedMessage m)
     {
+        m.ExpectNoPayload();
         ExpectNoFds(m);
         ResetDevice("RESET_OWNER");
         _owned = false;

@@ -24,6 +24,9 @@ public sealed partial class VhostUserBackend
     private readonly DeviceQueue[] _queues;
     private readonly ILogger _logger;
 
+    /// <summary>A GET_SHMEM_CONFIG reply: u32 nregions, u32 padding, u64 memory_sizes[256].</summary>
+    private const int EmptyShmemConfigSize = 8 + 256 * 8;
+
     /// <summary>Creates the state machine for a connected front end.</summary>
     internal VhostUserBackend(VhostUserConnection connection, VirtioDevice device, DeviceContext context, DeviceQueue[] queues, ILogger logger)
     {
@@ -154,6 +157,9 @@ public sealed partial class VhostUserBackend
                 break;
             case FrontendRequest.GetInflightFd:
                 _connection.Reply(request, new InflightRegion(0, 0, 0, 0, 0)); // mmap_size 0: no inflight area
+                break;
+            case FrontendRequest.GetShmemConfig:
+                _connection.Reply(request, new byte[EmptyShmemConfigSize]); // nregions 0: no shared memory
                 break;
             case FrontendRequest.GetFeatures or FrontendRequest.GetProtocolFeatures or FrontendRequest.GetQueueNum
                 or FrontendRequest.GetMaxMemSlots or FrontendRequest.GetStatus or FrontendRequest.IotlbMsg
