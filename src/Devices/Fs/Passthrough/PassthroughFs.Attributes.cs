@@ -197,7 +197,7 @@ internal sealed partial class PassthroughFs
     }
 
     /// <summary>name_to_handle_at for an O_PATH fd; null handle (and the errno) if the file system has none.</summary>
-    private int TryMakeHandle(FileDescriptor fd, out FileHandle? handle)
+    private int TryMakeHandle(FileDescriptor fd, uint type, out FileHandle? handle)
     {
         handle = null;
         var bytes = new byte[FileHandleBufferSize];
@@ -212,8 +212,14 @@ internal sealed partial class PassthroughFs
         {
             if (!_mountFds.TryGetValue(mountId, out mountFd!))
             {
-                // open_by_handle_at only needs some fd on the mount: a reopened copy of this one.
-                int errno = Reopen(fd, LibC.O_PATH, out mountFd);
+                // open_by_handle_at needs some real (not O_PATH) fd on the mount: a read-only
+                // reopen of the first directory or regular file seen there (opening either has no
+                // side effects). A mount first met through a special file waits for another.
+                if (type is not (LibC.S_IFDIR or LibC.S_IFREG))
+                {
+                    return Errno.EOPNOTSUPP;
+                }
+                int errno = Reopen(fd, LibC.O_RDONLY | LibC.O_NONBLOCK, out mountFd);
                 if (errno != 0)
                 {
                     return errno;

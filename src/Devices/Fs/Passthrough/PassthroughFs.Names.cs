@@ -165,7 +165,7 @@ internal sealed partial class PassthroughFs
         FileHandle? handle = null;
         if (_options.InodeFileHandles != FileHandleMode.Never)
         {
-            errno = TryMakeHandle(fd, out handle);
+            errno = TryMakeHandle(fd, st.Mode & LibC.S_IFMT, out handle);
             if (handle is null && _options.InodeFileHandles == FileHandleMode.Mandatory)
             {
                 fd.Dispose();

@@ -1,0 +1,60 @@
+// FsTestBed.cs — a temporary shared directory served by FsDevice (PassthroughFs, no sandbox) in
+// process, with the hiprio queue and N request queues started and a FuseClient on each.
+using VhostUser.Devices.Fs;
+using VhostUser.Devices.Fs.Passthrough;
+using VhostUser.Devices.Tests.Infrastructure;
+using VhostUser.Virtio;
+
+namespace VhostUser.Devices.Tests.Fs;
+
+internal sealed class FsTestBed : IDisposable
+{
+    public const ulong Root = 1;
+
+    private readonly InProcessDaemon _daemon;
+    private readonly DriverHarness _driver;
+
+    public FsTestBed(int requestQueues = 1, Func<FsOptions, FsOptions>? configure = null, bool init = true)
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("vhost-fs-test-").FullName;
+        var options = FsOptions.Create(Directory, null, requestQueues, "auto", false, true, false, false, "none", "never", 0, false);
+        Options = configure?.Invoke(options) ?? options;
+        FileSystem = new PassthroughFs(Options);
+        Device = new FsDevice(Options, FileSystem);
+        _daemon = new InProcessDaemon(Device);
+        _driver = new DriverHarness(_daemon.Frontend, VirtioFeatures.Version1 | VirtioFeatures.IndirectDesc | VirtioFeatures.EventIdx, 16 << 20);
+        Clients = new FuseClient[1 + requestQueues];
+        for (int i = 0; i <= requestQueues; i++)
+        {
+            Clients[i] = new FuseClient(_driver, i, _driver.StartQueue(i, 64));
+        }
+        if (init)
+        {
+            Client.Init();
+        }
+    }
+
+    public string Directory { get; }
+
+    public FsOptions Options { get; }
+
+    public PassthroughFs FileSystem { get; }
+
+    public FsDevice Device { get; }
+
+    /// <summary>Clients by queue index (0: hiprio).</summary>
+    public FuseClient[] Clients { get; }
+
+    /// <summary>The first request queue's client.</summary>
+    public FuseClient Client => Clients[1];
+
+    public string HostPath(string relative) => Path.Combine(Directory, relative);
+
+    public void Dispose()
+    {
+        _driver.Dispose();
+        _daemon.Dispose();
+        Device.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
