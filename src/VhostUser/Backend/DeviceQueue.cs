@@ -170,18 +170,23 @@ public sealed class DeviceQueue
         FlushNotification();
     }
 
-    internal void Start(VirtqueueLayout layout, VirtioFeatures features, uint ringBase, GuestMemory memory, EventFd kick)
+    internal void Start(VirtqueueLayout layout, VirtioFeatures features, uint ringBase, GuestMemory memory, EventFd kick, InflightQueue? inflight = null)
     {
         IsBroken = false;
         _stopping = false;
         _notifyPending = false;
         Virtqueue.Configure(layout, features);
         Virtqueue.SetBase(ringBase);
+        Virtqueue.AttachInflight(inflight);
         Virtqueue.Start(memory);
         _kick = kick;
         Worker.AddKick(this, kick);
         IsStarted = true;
         Log.QueueStarted(_logger, Index, layout.Size, Virtqueue.IsPacked ? "packed" : "split", ringBase);
+        if (Virtqueue.LastRecovery is { } recovery)
+        {
+            Log.InflightRecovered(_logger, Index, recovery.ToString(), Virtqueue.ResubmitCount);
+        }
         _device.OnQueueStarted(this);
         Process();
         FlushNotification();
@@ -194,19 +199,23 @@ public sealed class DeviceQueue
         return IsStarted && !IsBroken && _device.OnQueueStopping(this);
     }
 
-    /// <summary>Second half: gives back held chains if allowed, stops the ring, returns its base.</summary>
-    internal uint FinishStop(bool rewind)
+    /// <summary>
+    /// Second half: gives back held chains if allowed, stops the ring, returns its base.
+    /// <paramref name="abandon"/>: chains still under I/O are left to the inflight area.
+    /// </summary>
+    internal uint FinishStop(bool rewind, bool abandon = false)
     {
         if (IsStarted)
         {
             FlushNotification();
-            if (Virtqueue.InFlightCount > 0)
+            int count = Virtqueue.InFlightCount + Virtqueue.ResubmitPending;
+            if (count > 0 && abandon && !rewind)
             {
-                int count = Virtqueue.InFlightCount;
-                if (!rewind || Virtqueue.RewindInFlight() < 0)
-                {
-                    Log.RewindFailed(_logger, Index, count);
-                }
+                Log.InflightAbandoned(_logger, Index, count);
+            }
+            else if (Virtqueue.InFlightCount > 0 && (!rewind || Virtqueue.RewindInFlight() < 0))
+            {
+                Log.RewindFailed(_logger, Index, Virtqueue.InFlightCount);
             }
         }
         uint ringBase = Virtqueue.GetBase();

@@ -65,4 +65,16 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Information, "device reset ({Reason})")]
     public static partial void DeviceReset(ILogger logger, string reason);
+
+    [LoggerMessage(21, LogLevel.Information, "inflight area created: {Queues} queues of {Size} entries, {Bytes} bytes")]
+    public static partial void InflightAreaCreated(ILogger logger, int queues, int size, long bytes);
+
+    [LoggerMessage(22, LogLevel.Debug, "inflight area set: {Queues} queues of {Size} entries, {Bytes} bytes")]
+    public static partial void InflightAreaSet(ILogger logger, int queues, int size, ulong bytes);
+
+    [LoggerMessage(23, LogLevel.Information, "queue {Queue}: inflight area {Recovery}, {Count} chains to resubmit")]
+    public static partial void InflightRecovered(ILogger logger, int queue, string recovery, int count);
+
+    [LoggerMessage(24, LogLevel.Information, "queue {Queue}: connection lost with {Count} chains in flight; the inflight area keeps them for the next connection")]
+    public static partial void InflightAbandoned(ILogger logger, int queue, int count);
 }

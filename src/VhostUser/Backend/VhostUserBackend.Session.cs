@@ -78,14 +78,17 @@ public sealed partial class VhostUserBackend
         return false;
     }
 
-    /// <summary>Stops every ring, forgets every queue setting and resets the device; keeps the session.</summary>
-    private void ResetDevice(string reason)
+    /// <summary>
+    /// Stops every ring, forgets every queue setting and resets the device; keeps the session.
+    /// <paramref name="abandon"/>: see StopRing (connection lost with an inflight area).
+    /// </summary>
+    private void ResetDevice(string reason, bool abandon = false)
     {
         for (int i = 0; i < _queues.Length; i++)
         {
             if (_rings[i].Started)
             {
-                StopRing(i);
+                StopRing(i, abandon);
             }
             var queue = _queues[i];
             queue.Worker.Invoke(queue.Reset);
@@ -98,13 +101,19 @@ public sealed partial class VhostUserBackend
         Log.DeviceReset(_logger, reason);
     }
 
-    /// <summary>The front end is gone: reset the device, drop the channel, unmap memory.</summary>
+    /// <summary>
+    /// The front end is gone: reset the device, drop the channel, unmap memory. With an inflight
+    /// area, chains under I/O are left to it (the front end hands it to the next connection,
+    /// which resubmits them) instead of being waited for and completed into a ring whose front
+    /// end may already have restored its position.
+    /// </summary>
     private void CloseSession()
     {
-        ResetDevice("front end disconnected");
+        ResetDevice("front end disconnected", abandon: HasInflightArea);
         _context.Channel = null;
         _channel?.Dispose();
         _channel = null;
+        DisposeInflightArea();
         DisposeMemory();
         _ackedProtocolFeatures = 0;
         _owned = false;

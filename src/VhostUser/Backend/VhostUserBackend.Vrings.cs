@@ -95,7 +95,8 @@ public sealed partial class VhostUserBackend
             var memory = _memory;
             var features = _ackedFeatures;
             uint ringBase = ring.Base;
-            queue.Worker.Invoke(() => queue.Start(layout, features, ringBase, memory, kick));
+            var inflight = InflightFor(file.Index, ring.Size);
+            queue.Worker.Invoke(() => queue.Start(layout, features, ringBase, memory, kick, inflight));
         }
         catch
         {
@@ -156,19 +157,24 @@ public sealed partial class VhostUserBackend
         return true;
     }
 
-    /// <summary>Stops a started ring: the device drains or drops its chains, then the base is saved.</summary>
-    private void StopRing(int index)
+    /// <summary>
+    /// Stops a started ring: the device drains or drops its chains, then the base is saved.
+    /// With <paramref name="abandon"/> (the connection is gone and an inflight area records what
+    /// is in flight) chains under I/O are not waited for: they stay in the area for the next
+    /// connection to resubmit, exactly as if this process had died.
+    /// </summary>
+    private void StopRing(int index, bool abandon = false)
     {
         var queue = _queues[index];
         var ring = _rings[index];
         bool rewind = false;
         queue.Worker.Invoke(() => rewind = queue.BeginStop());
-        if (!rewind)
+        if (!rewind && !abandon)
         {
             WaitForDrain(queue);
         }
         uint ringBase = 0;
-        queue.Worker.Invoke(() => ringBase = queue.FinishStop(rewind));
+        queue.Worker.Invoke(() => ringBase = queue.FinishStop(rewind, abandon));
         ring.Base = ringBase;
         ring.Started = false;
     }

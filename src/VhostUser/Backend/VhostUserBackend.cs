@@ -129,6 +129,8 @@ public sealed partial class VhostUserBackend
         FrontendRequest.AddMemReg => AddMemReg(m),
         FrontendRequest.RemMemReg => RemMemReg(m),
         FrontendRequest.SetStatus => SetStatus(m),
+        FrontendRequest.GetInflightFd => GetInflightFd(m),
+        FrontendRequest.SetInflightFd => SetInflightFd(m),
         FrontendRequest.GetStatus => GetStatus(m),
         _ => Unsupported(m),
     };

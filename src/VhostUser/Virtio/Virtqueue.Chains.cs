@@ -53,14 +53,18 @@ public sealed partial class Virtqueue
         {
             return 0;
         }
+        if (_resubmitNext < _resubmitCount)
+        {
+            return -1; // recovered chains not handed out yet are in flight too
+        }
         int slots = 0;
         for (int id = 0; id < _inFlight.Length; id++)
         {
             if (_inFlight[id])
             {
-                if (_popSequence[id] + (ulong)count <= _popCounter)
+                if (_popSequence[id] == 0 || _popSequence[id] + (ulong)count <= _popCounter)
                 {
-                    return -1; // a later chain was completed already: not a tail of pops
+                    return -1; // a later chain was completed already, or a resubmitted one: not a tail of pops
                 }
                 slots += _ringSlots[id];
             }
@@ -81,6 +85,7 @@ public sealed partial class Virtqueue
         }
         _popCounter -= (ulong)count;
         ResetChains();
+        ForgetInflight();
         return count;
     }
 

@@ -24,6 +24,7 @@ public sealed partial class Virtqueue
             return false;
         }
         BeginScratchChain();
+        _inflight?.PackedBeginPop();
         int slot = _nextAvail;
         bool wrap = _availWrap;
         int slots = 0;
@@ -36,6 +37,7 @@ public sealed partial class Virtqueue
                     $"queue {Index}: packed chain at slot {_nextAvail} is longer than the ring ({Size})");
             }
             var d = MemoryMarshal.Read<PackedDescriptor>(ring.Slice(PackedRing.DescriptorOffset(slot), PackedDescriptor.Size));
+            _inflight?.PackedRecord(d);
             if ((d.Flags & DescriptorFlags.Indirect) != 0)
             {
                 WalkPackedIndirect(d, (d.Flags & DescriptorFlags.Next) != 0);
@@ -59,6 +61,7 @@ public sealed partial class Virtqueue
         _nextAvail = (ushort)slot;
         _availWrap = wrap;
         chain = CommitChain(id, (ushort)slots);
+        _inflight?.PackedCommitPop(id);
         return true;
     }
 
@@ -90,13 +93,17 @@ public sealed partial class Virtqueue
         {
             flags |= DescriptorFlags.Write;
         }
-        WriteUInt16(ring, offset + PackedRing.FlagsOffsetInDescriptor, (ushort)flags);
         int next = _nextUsed + chain.RingSlots;
+        bool nextWrap = _usedWrap;
         if (next >= Size)
         {
             next -= Size;
-            _usedWrap = !_usedWrap;
+            nextWrap = !nextWrap;
         }
+        _inflight?.PackedBeforeUsed(chain.Id, (ushort)next, nextWrap);
+        WriteUInt16(ring, offset + PackedRing.FlagsOffsetInDescriptor, (ushort)flags);
+        _inflight?.PackedAfterUsed(chain.Id);
+        _usedWrap = nextWrap;
         _nextUsed = (ushort)next;
         _usedSinceSignal = Math.Min(_usedSinceSignal + chain.RingSlots, 2 * Size);
     }

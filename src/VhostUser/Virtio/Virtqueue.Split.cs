@@ -41,6 +41,7 @@ public sealed partial class Virtqueue
         WalkSplit(head);
         _nextAvail++;
         chain = CommitChain(head, ringSlots: 1);
+        _inflight?.SplitPopped(head);
         return true;
     }
 
@@ -119,10 +120,12 @@ public sealed partial class Virtqueue
     {
         var used = _deviceArea.Span;
         int slot = _nextUsed & (Size - 1);
+        _inflight?.SplitBeforeUsed(head);
         MemoryMarshal.Write(used.Slice(SplitRing.UsedEntryOffset(slot), UsedElement.Size), new UsedElement(head, length));
         _nextUsed++;
         // Release: the element is visible before the index that publishes it (spec 2.7.8).
         WriteUInt16(used, SplitRing.UsedIndexOffset, _nextUsed);
+        _inflight?.SplitAfterUsed(head, _nextUsed);
     }
 
     private void EnableNotificationSplit()

@@ -126,6 +126,7 @@ public sealed partial class Virtqueue
         _signalledUsedValid = false;
         _usedSinceSignal = 0;
         ResetChains();
+        RecoverInflight();
         _started = true;
     }
 
@@ -142,10 +143,16 @@ public sealed partial class Virtqueue
         }
     }
 
-    /// <summary>Stops using the ring. Chains still in flight are forgotten.</summary>
+    /// <summary>
+    /// Stops using the ring. Chains still in flight are forgotten (an inflight region keeps its
+    /// record of them) and the inflight region is detached.
+    /// </summary>
     public void Stop()
     {
         _started = false;
+        _inflight = null;
+        _resubmitCount = 0;
+        _resubmitNext = 0;
         _descriptors = default;
         _driverArea = default;
         _deviceArea = default;
@@ -171,6 +178,11 @@ public sealed partial class Virtqueue
     public bool TryPop(out DescriptorChain chain)
     {
         EnsureStarted();
+        if (_resubmitNext < _resubmitCount)
+        {
+            chain = PopResubmitted();
+            return true;
+        }
         return _packed ? TryPopPacked(out chain) : TryPopSplit(out chain);
     }
 
@@ -178,7 +190,7 @@ public sealed partial class Virtqueue
     public bool HasAvailable()
     {
         EnsureStarted();
-        return _packed ? HasAvailablePacked() : HasAvailableSplit();
+        return _resubmitNext < _resubmitCount || (_packed ? HasAvailablePacked() : HasAvailableSplit());
     }
 
     /// <summary>

@@ -39,4 +39,6 @@ public enum VirtqueueError
     ChainNotInFlight,
     /// <summary>The queue was used before it was configured, or after it broke.</summary>
     NotReady,
+    /// <summary>The inflight tracking area (from the front end) is inconsistent or too small.</summary>
+    InvalidInflightArea,
 }

@@ -90,6 +90,17 @@ public sealed class HostileGuestTests
             queue.Configure(new VirtqueueLayout(Size, default, default, default), RingConfigs.Features(packed));
             queue.TryPop(out _);
         },
+        ["InflightRegionSmallerThanRing"] = packed =>
+        {
+            using var h = QueueHarness.Create(packed, size: Size, memorySize: MemorySize);
+            using var area = VhostUser.Unix.MemFd.Create("inflight", InflightLayout.AreaSize(1, Size / 2));
+            using var mapping = VhostUser.Unix.MappedRegion.Map(area, (ulong)InflightLayout.AreaSize(1, Size / 2));
+            var queue = new Virtqueue(0);
+            queue.Configure(h.Driver.Layout, h.Driver.Features);
+            queue.SetBase(h.Driver.InitialBase);
+            queue.AttachInflight(new InflightQueue(mapping, 0, Size / 2));
+            queue.Start(h.Backend);
+        },
     };
 
     public static TheoryData<string, bool, VirtqueueError> Cases => new()
@@ -150,6 +161,8 @@ public sealed class HostileGuestTests
         { "QueueSizeAbove32768", true, VirtqueueError.InvalidQueueSize },
         { "PopBeforeStart", false, VirtqueueError.NotReady },
         { "PopBeforeStart", true, VirtqueueError.NotReady },
+        { "InflightRegionSmallerThanRing", false, VirtqueueError.InvalidInflightArea },
+        { "InflightRegionSmallerThanRing", true, VirtqueueError.InvalidInflightArea },
     };
 
     [Theory]

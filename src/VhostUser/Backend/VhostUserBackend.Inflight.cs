@@ -1,0 +1,106 @@
+// VhostUserBackend.Inflight.cs — the inflight I/O tracking area (INFLIGHT_SHMFD;
+// vhost-user-protocol.md §11): GET_INFLIGHT_FD allocates a zero-filled memfd for the queues the
+// front end names and hands it over; the front end keeps it across our death and returns it
+// with SET_INFLIGHT_FD on every (re)connect. Each ring that starts while an area is set borrows
+// its queue's region (Virtqueue.Inflight.cs), so chains popped by a back end that died are
+// resubmitted by the next one. A device opts in with ExtraProtocolFeatures.
+//
+// Ownership: the connection owns the mapping of the area it was given last (the memfd itself
+// stays with the front end). It is replaced only while every ring is stopped and unmapped when
+// the session ends, after the rings stopped.
+using VhostUser.Protocol;
+using VhostUser.Protocol.Messages;
+using VhostUser.Unix;
+using VhostUser.Virtio;
+
+namespace VhostUser.Backend;
+
+public sealed partial class VhostUserBackend
+{
+    private MappedRegion? _inflightArea;
+    private int _inflightQueueCount;
+    private int _inflightQueueSize;
+
+    /// <summary>True while an inflight area is set: a lost connection leaves I/O to it.</summary>
+    private bool HasInflightArea => _inflightArea is not null;
+
+    private bool GetInflightFd(ReceivedMessage m)
+    {
+        ExpectNoFds(m);
+        RequireInflightFeature(m.Request);
+        var request = m.Read<InflightRegion>();
+        CheckInflightGeometry(request.QueueCount, request.QueueSize, m.Request);
+        long size = InflightLayout.AreaSize(request.QueueCount, request.QueueSize);
+        using var fd = MemFd.Create("vhost-user-inflight", size); // zero-filled: version 0, "fresh"
+        _connection.Reply((uint)m.Request, new InflightRegion((ulong)size, 0, request.QueueCount, request.QueueSize, 0), [fd]);
+        Log.InflightAreaCreated(_logger, request.QueueCount, request.QueueSize, size);
+        return true;
+    }
+
+    private bool SetInflightFd(ReceivedMessage m)
+    {
+        RequireInflightFeature(m.Request);
+        var region = m.Read<InflightRegion>();
+        m.Fds.Expect(1, m.Request);
+        CheckInflightGeometry(region.QueueCount, region.QueueSize, m.Request);
+        long needed = InflightLayout.AreaSize(region.QueueCount, region.QueueSize);
+        if (region.MmapSize < (ulong)needed || region.MmapSize > long.MaxValue || region.MmapOffset % (ulong)MappedRegion.PageSize != 0)
+        {
+            throw new ProtocolException(ProtocolError.InvalidPayload,
+                $"SET_INFLIGHT_FD: {region.MmapSize} bytes at offset {region.MmapOffset} for {region.QueueCount} queues of {region.QueueSize} (need {needed}, page-aligned offset)");
+        }
+        if (AnyRingStarted())
+        {
+            throw new ProtocolException(ProtocolError.InvalidState, "SET_INFLIGHT_FD while rings run");
+        }
+        MappedRegion mapping;
+        using (var fd = m.Fds.Take(0))
+        {
+            mapping = MappedRegion.Map(fd, region.MmapSize, (long)region.MmapOffset);
+        }
+        _inflightArea?.Dispose();
+        _inflightArea = mapping;
+        _inflightQueueCount = region.QueueCount;
+        _inflightQueueSize = region.QueueSize;
+        Log.InflightAreaSet(_logger, region.QueueCount, region.QueueSize, region.MmapSize);
+        return false;
+    }
+
+    /// <summary>The region ring <paramref name="index"/> of <paramref name="size"/> entries records into, if any.</summary>
+    private InflightQueue? InflightFor(int index, int size)
+    {
+        if (_inflightArea is null || index >= _inflightQueueCount)
+        {
+            return null;
+        }
+        if (size > _inflightQueueSize)
+        {
+            throw new ProtocolException(ProtocolError.InvalidState,
+                $"queue {index} has {size} entries but the inflight area was made for {_inflightQueueSize}");
+        }
+        return new InflightQueue(_inflightArea, (ulong)InflightLayout.QueueRegionOffset(index, _inflightQueueSize), _inflightQueueSize);
+    }
+
+    private void DisposeInflightArea()
+    {
+        _inflightArea?.Dispose();
+        _inflightArea = null;
+    }
+
+    private void RequireInflightFeature(FrontendRequest request)
+    {
+        if (!HasProtocolFeature(ProtocolFeatures.InflightShmfd))
+        {
+            throw new ProtocolException(ProtocolError.FeatureNotNegotiated, $"{request} without INFLIGHT_SHMFD");
+        }
+    }
+
+    private void CheckInflightGeometry(ushort queueCount, ushort queueSize, FrontendRequest request)
+    {
+        if (queueCount == 0 || queueCount > _queues.Length || queueSize == 0 || queueSize > _device.MaxQueueSize)
+        {
+            throw new ProtocolException(ProtocolError.InvalidPayload,
+                $"{request}: {queueCount} queues of {queueSize} entries (the device has {_queues.Length} queues of at most {_device.MaxQueueSize})");
+        }
+    }
+}
