@@ -3,7 +3,7 @@
 // file in the temporary directory. Ready once its socket is listening, read from /proc/net/unix
 // rather than by connecting (a probe connection would be the daemon's first front end, and a
 // daemon that serves one front end at a time would see it come and go). Stopped with SIGTERM,
-// then SIGKILL after 5 s.
+// then SIGKILL after 5 s; its log is removed then, unless it had exited by itself (kept for a look).
 using System.Diagnostics;
 using System.Globalization;
 
@@ -64,7 +64,8 @@ internal sealed class SpawnedDaemon : IDisposable
     /// <summary>Stops the daemon (SIGTERM, then SIGKILL) and removes its socket if it left it.</summary>
     public void Dispose()
     {
-        if (!_process.HasExited)
+        bool running = !_process.HasExited;
+        if (running)
         {
             using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
             {
@@ -80,6 +81,14 @@ internal sealed class SpawnedDaemon : IDisposable
         if (File.Exists(_socketPath))
         {
             File.Delete(_socketPath);
+        }
+        if (running)
+        {
+            File.Delete(LogPath);
+        }
+        else
+        {
+            Console.Error.WriteLine($"vhost-user-bench: the daemon had exited by itself; its output is in {LogPath}");
         }
     }
 
