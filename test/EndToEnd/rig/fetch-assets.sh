@@ -43,7 +43,8 @@ all_present() {
     local p
     for p in $HOST_TOOL_PACKAGES $GUEST_TOOL_PACKAGES; do package_installed "$p" || return 1; done
     [[ -f $GUEST_DIR/kernel/.unpacked && -f $GUEST_DIR/busybox/.unpacked && -s $GUEST_DIR/kernel-release \
-       && -e $GUEST_DIR/vmlinuz && ${FETCH_ASSETS_REFRESH:-0} != 1 ]]
+       && -e $GUEST_DIR/vmlinuz && ${FETCH_ASSETS_REFRESH:-0} != 1 ]] \
+       && [[ -x $CACHE/virtiofsd/virtiofsd ]]
 }
 summary() {
     log "ready in $((SECONDS - started)) s: QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p'), kernel $(cat "$GUEST_DIR/kernel-release"), $(sed 's/_amd64.deb$//; s/%3a/:/' "$GUEST_DIR/busybox/.unpacked")"
@@ -157,5 +158,8 @@ if [[ ! -s $GUEST_DIR/kernel/lib/modules/$kver/modules.dep ]]; then
 fi
 ln -sfn "kernel/boot/vmlinuz-$kver" "$GUEST_DIR/vmlinuz"
 echo "$kver" >"$GUEST_DIR/kernel-release"
+
+# virtiofsd (trixie only) for the fs differential tests and bench: its own script and apt config.
+bash "$ROOT/test/EndToEnd/Fs/fetch-virtiofsd.sh" || log "virtiofsd unavailable: the fs tests against it will skip"
 
 summary
