@@ -33,7 +33,12 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
-var run = new GuestRun(transport) { Name = "demo", Script = string.Join("\n", entries.Select(e => e.GuestSnippet)) };
+var run = new GuestRun(transport)
+{
+    Name = "demo",
+    Script = string.Join("\n", entries.Select(e => e.GuestSnippet)),
+    Progress = message => Console.WriteLine("  " + message),
+};
 foreach (var entry in entries)
 {
     if (entry.Daemon is not null)
@@ -54,7 +59,6 @@ foreach (var entry in entries)
 }
 
 Console.WriteLine($"vhostd demo: {entries.Count} device(s) on one {transport} guest; {HostInfo.AcceleratorReason}");
-Console.WriteLine("booting (under TCG this takes a while)…");
 var result = await run.RunAsync(cancel.Token);
 
 var width = Math.Max(8, entries.Max(e => e.Name.Length) + 2);

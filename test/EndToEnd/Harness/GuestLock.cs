@@ -21,8 +21,12 @@ public static class GuestLock
     private static FileStream? _held;
     private static int _depth;
 
-    /// <summary>Waits (up to <paramref name="timeout"/>, default 30 minutes) for the lock.</summary>
-    public static async Task<IAsyncDisposable> AcquireAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Waits (up to <paramref name="timeout"/>, default 30 minutes) for the lock; tells
+    /// <paramref name="onWaiting"/> once when another holder makes it wait.
+    /// </summary>
+    public static async Task<IAsyncDisposable> AcquireAsync(TimeSpan? timeout = null,
+        Action<string>? onWaiting = null, CancellationToken cancellationToken = default)
     {
         lock (StateLock)
         {
@@ -53,6 +57,8 @@ public static class GuestLock
                 }
                 catch (IOException) when (DateTime.UtcNow < deadline)
                 {
+                    onWaiting?.Invoke($"waiting for {LockPath}: another guest is running");
+                    onWaiting = null;
                     await Task.Delay(500, cancellationToken).ConfigureAwait(false);
                 }
             }

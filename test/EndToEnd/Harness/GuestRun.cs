@@ -62,6 +62,9 @@ public sealed class GuestRun
     /// <summary>Called for every serial line (e.g. to send QMP system_reset when a line appears).</summary>
     public Func<GuestSession, string, Task>? OnSerialLine { get; init; }
 
+    /// <summary>Progress messages (waiting for the guest lock, building, starting), e.g. for a console.</summary>
+    public Action<string>? Progress { get; set; }
+
     /// <summary>Rig locations (discovered when null).</summary>
     public RigPaths? Paths { get; init; }
 
@@ -75,8 +78,9 @@ public sealed class GuestRun
             throw new RigUnavailableException(missing);
         }
 
-        await using var guestLock = (await GuestLock.AcquireAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
-            .ConfigureAwait(false);
+        await using var guestLock = (await GuestLock.AcquireAsync(cancellationToken: cancellationToken, onWaiting: Progress)
+            .ConfigureAwait(false)).ConfigureAwait(false);
+        Progress?.Invoke($"building the initramfs ({Modules.Count} module(s), {Tools.Count} tool(s))");
         var modules = Stages > 1 ? Modules.Append("virtio_blk") : Modules;
         var image = await GuestImage.BuildAsync(paths, Script, modules, Tools, cancellationToken).ConfigureAwait(false);
         var directory = Directory.CreateTempSubdirectory("vhostd-e2e-").FullName;
@@ -87,6 +91,7 @@ public sealed class GuestRun
         {
             foreach (var spec in Daemons)
             {
+                Progress?.Invoke($"starting daemon {spec.Id}");
                 started.Add(await DaemonProcess.StartAsync(spec, directory, paths, cancellationToken: cancellationToken)
                     .ConfigureAwait(false));
             }
@@ -164,6 +169,7 @@ public sealed class GuestRun
                 ? socket
                 : throw new InvalidOperationException($"device refers to daemon '{id}', which this run does not have"));
         var lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+        Progress?.Invoke($"starting QEMU ({Transport}, {HostInfo.Accelerator}), timeout {Timeout.TotalSeconds:0} s");
         var clock = Stopwatch.StartNew();
         var qemu = ChildProcess.Start("qemu", paths.Qemu, args, line => lines.Writer.TryWrite(line));
         qemuBox.Value = qemu; // from here on the caller stops it, whatever happens below

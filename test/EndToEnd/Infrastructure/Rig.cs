@@ -8,6 +8,7 @@ internal static class Rig
     public static async Task<GuestResult> RunAsync(GuestRun run, ITestOutputHelper output)
     {
         GuestResult result;
+        run.Progress ??= output.WriteLine;
         try
         {
             result = await run.RunAsync();
