@@ -6,6 +6,7 @@
 // region end, and ranges that continue into an adjacent region are handled chunk by chunk
 // (vhost-user rst "Memory access": a buffer may span two regions).
 using System.Runtime.InteropServices;
+using VhostUser.Unix;
 
 namespace VhostUser.Memory;
 
@@ -164,6 +165,39 @@ public sealed class GuestMemory
             var region = _regions[index];
             ulong inRegion = Math.Min(region.End - position, remaining);
             remaining -= inRegion;
+            position += inRegion;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Appends the guest range [address, address+length) to <paramref name="iov"/> for vectored
+    /// I/O, one entry per region it touches (adjacent regions allowed). The array leases each
+    /// region's mapping, so the range stays mapped while the I/O runs even if this snapshot is
+    /// replaced meanwhile. Returns false if part of the range is not mapped or the array is full
+    /// (entries added before that stay; the caller clears the array).
+    /// </summary>
+    public bool TryAppendIoVectors(IoVectorArray iov, GuestAddress address, ulong length)
+    {
+        if (length > 0 && !address.TryAdd(length - 1, out _))
+        {
+            return false;
+        }
+        ulong position = address.Value;
+        while (length > 0)
+        {
+            int index = FindRegion(position);
+            if (index < 0)
+            {
+                return false;
+            }
+            var region = _regions[index];
+            ulong inRegion = Math.Min(region.End - position, length);
+            if (!region.TryAppendTo(iov, position - region.GuestPhysicalAddress, inRegion))
+            {
+                return false;
+            }
+            length -= inRegion;
             position += inRegion;
         }
         return true;

@@ -77,6 +77,20 @@ public sealed class GuestRegion : IDisposable
     /// <summary>Span at a region-relative offset; throws if it runs past the mapping.</summary>
     public Span<byte> Slice(ulong offset, int length) => _mapping.GetSpan(_mappingOffset + offset, length);
 
+    /// <summary>
+    /// Appends [offset, offset+length) of the region (region-relative) to <paramref name="iov"/>,
+    /// which leases the mapping until it is cleared. False if the array is full.
+    /// </summary>
+    public bool TryAppendTo(IoVectorArray iov, ulong offset, ulong length)
+    {
+        if (offset > Size || length > Size - offset)
+        {
+            throw new GuestMemoryException(GuestMemoryError.RangeNotMapped,
+                $"range [+{offset:#x}, +{length:#x}) is outside region {this}");
+        }
+        return iov.TryAdd(_mapping, _mappingOffset + offset, length);
+    }
+
     /// <summary>True if the regions overlap in guest-physical or front-end address space.</summary>
     public bool Overlaps(GuestRegion other) =>
         GuestPhysicalAddress < other.End && other.GuestPhysicalAddress < End
