@@ -19,8 +19,8 @@ namespace VhostUser.Benchmarks;
 
 /// <summary>Pop → read → write → AddUsed → NeedsNotification per request.</summary>
 /// <remarks>
-/// An iteration is one invocation (the refill must run between invocations), so the warm-up is
-/// long in count (yet short in time): the JIT tiers the path up only after ~100 ms of calls.
+/// An iteration is one invocation (the refill must run between invocations), so warm-up and
+/// measurement are long in count (yet short in time: a few ms per iteration with the refill).
 /// </remarks>
 [MemoryDiagnoser]
 [WarmupCount(60)]
