@@ -10,7 +10,7 @@
 # BENCH=path overrides the tool (default out/vhost-user-bench); SOCKET=path the socket.
 set -euo pipefail
 if [ $# -lt 4 ]; then
-    sed -n 's/^# \{0,1\}//; 2,9p' "$0" >&2
+    sed -n 's/^# \{0,1\}//; 2,10p' "$0" >&2
     exit 2
 fi
 repeat=$1 daemon=$2 common=$3
