@@ -57,11 +57,12 @@ test: all
 unit-test:
 	@for p in $(filter-out %EndToEnd.Tests.csproj,$(TEST_PROJECTS)); do $(DOTNET) test $$p -c $(CONFIG) --nologo || exit 1; done
 
-bench: all
-	$(DOTNET) run -c Release --project bench/VhostUser.Bench -- $(BENCH_ARGS)
+bench: all bench-tool
+	bash bench/perf-run.sh
 
 clean:
 	rm -rf $(OUT) $(TESTRESULTS)
 	find src test bench -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} + 2>/dev/null || true
 
 -include test/EndToEnd/rig.mk
+-include bench/bench.mk
