@@ -66,3 +66,6 @@ clean:
 
 -include test/EndToEnd/rig.mk
 -include bench/bench.mk
+
+# The bench tool is built with everything else (out/vhost-user-bench).
+all: bench-tool
