@@ -46,6 +46,7 @@ return commandLine.Run(args, invocation =>
     {
         fd = ListenEarly(path); // after pivot_root the socket's directory is out of sight
     }
+    Sandbox.RaiseFileLimit(logger);
     Sandbox.Enter(options.Sandbox, options.SharedDir, logger);
     Log.Serving(logger, options.SharedDir, options.RequestQueues, options.Cache, options.Sandbox, options.InodeFileHandles, options.ThreadPoolSize);
     var device = new FsDevice(options, fs);

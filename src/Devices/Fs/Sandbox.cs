@@ -18,6 +18,27 @@ internal static class Sandbox
     /// <summary>Capabilities a passthrough file server uses (chown, dac_override, dac_read_search, fowner, fsetid, setgid, setuid, mknod, setfcap, sys_admin for trusted xattrs).</summary>
     private static readonly int[] Kept = [0, 1, 2, 3, 4, 6, 7, 21, 27, 31];
 
+    /// <summary>
+    /// Raises RLIMIT_NOFILE to min(1 000 000, fs.nr_open) as virtiofsd does: with inodes kept as
+    /// O_PATH fds (--inode-file-handles never) every inode the guest knows costs one.
+    /// </summary>
+    public static void RaiseFileLimit(ILogger logger)
+    {
+        ulong limit = 1_000_000;
+        if (ulong.TryParse(File.ReadAllText("/proc/sys/fs/nr_open").Trim(), out ulong nrOpen))
+        {
+            limit = Math.Min(limit, nrOpen);
+        }
+        var wanted = new LibC.RLimit { Current = limit, Maximum = limit };
+        if (LibC.setrlimit(LibC.RLIMIT_NOFILE, ref wanted) == 0 || LibC.getrlimit(LibC.RLIMIT_NOFILE, out var current) != 0)
+        {
+            return;
+        }
+        // A container may forbid raising the hard limit even to root: take the soft limit up to it.
+        current.Current = current.Maximum;
+        Call(LibC.setrlimit(LibC.RLIMIT_NOFILE, ref current), "raising RLIMIT_NOFILE", logger, "big trees may run out of fds (use --inode-file-handles)");
+    }
+
     /// <summary>Applies the mode; returns the shared directory's path inside the sandbox.</summary>
     public static string Enter(SandboxMode mode, string sharedDir, ILogger logger)
     {
@@ -66,13 +87,13 @@ internal static class Sandbox
         }
     }
 
-    private static bool Call(int rc, string what, ILogger logger)
+    private static bool Call(int rc, string what, ILogger logger, string consequence = "continuing with the per-request checks only")
     {
         if (rc == 0)
         {
             return true;
         }
-        Log.SandboxStep(logger, what, Errno.Last, "continuing with the per-request checks only");
+        Log.SandboxStep(logger, what, Errno.Last, consequence);
         return false;
     }
 

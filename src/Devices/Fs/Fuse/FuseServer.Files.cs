@@ -1,6 +1,8 @@
 // FuseServer.Files.cs — requests on open files: OPEN, OPENDIR, CREATE, TMPFILE, READ, WRITE,
 // RELEASE, RELEASEDIR, FLUSH, FSYNC, FSYNCDIR, FALLOCATE, LSEEK, COPY_FILE_RANGE, SYNCFS, GETLK,
 // SETLK, SETLKW, IOCTL. READ and WRITE data go straight between the file and guest memory.
+using VhostUser.Memory;
+using VhostUser.Unix;
 using VhostUser.Virtio;
 
 namespace VhostUser.Devices.Fs.Fuse;
@@ -53,18 +55,29 @@ internal sealed partial class FuseServer
         {
             return 0;
         }
-        // Leave room for the header, read the data behind it, then fill the header in.
-        var data = w;
-        data.Skip(FuseOutHeader.Size);
-        uint size = Math.Min(Math.Min(input.Size, MaxTransfer), data.Remaining);
-        int errno = _fs.Read(q.Node, input.Handle, (long)input.Offset, size, ref data);
+        // The data goes straight into the guest buffers behind the header (one preadv), then the
+        // header is filled in.
+        uint size = Math.Min(Math.Min(input.Size, MaxTransfer), w.Remaining - FuseOutHeader.Size);
+        var iov = Vectors;
+        int errno;
+        uint read = 0;
+        try
+        {
+            errno = AppendSegments(iov, q, writable: true, FuseOutHeader.Size, size)
+                ? _fs.Read(q.Node, input.Handle, (long)input.Offset, iov, out read)
+                : Errno.EFAULT;
+        }
+        finally
+        {
+            iov.Clear();
+        }
         if (errno != 0)
         {
             return Error(ref w, q, errno);
         }
-        var header = new FuseOutHeader { Length = data.BytesWritten, Unique = q.Header.Unique };
+        var header = new FuseOutHeader { Length = FuseOutHeader.Size + read, Unique = q.Header.Unique };
         w.TryWrite(header);
-        return data.BytesWritten;
+        return header.Length;
     }
 
     private uint Write(ref Request q, ref ChainReader r, ref ChainWriter w)
@@ -73,7 +86,19 @@ internal sealed partial class FuseServer
         {
             return Error(ref w, q, Errno.EINVAL);
         }
-        int errno = _fs.Write(q.Context, q.Node, input.Handle, (long)input.Offset, input.Size, input.WriteFlags, ref r, out uint written);
+        var iov = Vectors;
+        int errno;
+        uint written = 0;
+        try
+        {
+            errno = AppendSegments(iov, q, writable: false, q.Chain.ReadableLength - r.Remaining, input.Size)
+                ? _fs.Write(q.Context, q.Node, input.Handle, (long)input.Offset, iov, input.WriteFlags, out written)
+                : Errno.EFAULT;
+        }
+        finally
+        {
+            iov.Clear();
+        }
         return errno == 0 ? Reply(ref w, q, new FuseWriteOut { Size = written }) : Error(ref w, q, errno);
     }
 
@@ -170,6 +195,37 @@ internal sealed partial class FuseServer
         w.TryWrite(header);
         w.Write(outData[..outLength]);
         return w.BytesWritten;
+    }
+
+    /// <summary>Per-thread iovec array for READ and WRITE data (leases the guest mappings it points into).</summary>
+    private static IoVectorArray Vectors => t_vectors ??= new IoVectorArray();
+
+    /// <summary>
+    /// Adds <paramref name="length"/> bytes of the chain's readable or writable buffers, starting
+    /// <paramref name="skip"/> bytes into them, to <paramref name="iov"/>.
+    /// </summary>
+    private static bool AppendSegments(IoVectorArray iov, in Request q, bool writable, uint skip, uint length)
+    {
+        foreach (var segment in q.Chain.Segments)
+        {
+            if (segment.Writable != writable || length == 0)
+            {
+                continue;
+            }
+            if (skip >= segment.Length)
+            {
+                skip -= segment.Length;
+                continue;
+            }
+            uint take = Math.Min(segment.Length - skip, length);
+            if (!q.Memory.TryAppendIoVectors(iov, new GuestAddress(segment.Address + skip), take))
+            {
+                return false;
+            }
+            length -= take;
+            skip = 0;
+        }
+        return length == 0;
     }
 
     /// <summary>CREATE and TMPFILE reply: fuse_entry_out followed by fuse_open_out.</summary>

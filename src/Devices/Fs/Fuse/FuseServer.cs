@@ -27,6 +27,9 @@ internal sealed partial class FuseServer
     [ThreadStatic]
     private static byte[]? t_scratch;
 
+    [ThreadStatic]
+    private static Unix.IoVectorArray? t_vectors;
+
     private readonly IFileSystem _fs;
     private volatile bool _initialized;
     private uint _minor;
@@ -53,7 +56,7 @@ internal sealed partial class FuseServer
     {
         var reader = chain.CreateReader();
         var writer = chain.CreateWriter();
-        return Serve(ref reader, ref writer);
+        return Serve(chain, chain.Queue.Memory, ref reader, ref writer);
     }
 
     /// <summary>Serves one request chain over a leased memory snapshot (off the queue worker).</summary>
@@ -61,10 +64,10 @@ internal sealed partial class FuseServer
     {
         var reader = chain.CreateReader(memory);
         var writer = chain.CreateWriter(memory);
-        return Serve(ref reader, ref writer);
+        return Serve(chain, memory, ref reader, ref writer);
     }
 
-    private uint Serve(ref ChainReader reader, ref ChainWriter writer)
+    private uint Serve(in DescriptorChain chain, GuestMemory memory, ref ChainReader reader, ref ChainWriter writer)
     {
         if (!reader.TryRead(out FuseInHeader header))
         {
@@ -76,7 +79,7 @@ internal sealed partial class FuseServer
         uint argLength = Math.Min(declared, reader.Remaining);
         uint extLength = (uint)header.TotalExtLength * 8;
         argLength = argLength >= extLength ? argLength - extLength : 0;
-        var request = new Request(header, argLength);
+        var request = new Request(header, argLength, chain, memory);
         if (!_initialized && header.Opcode != FuseOpcode.Init)
         {
             return header.Opcode is FuseOpcode.Forget or FuseOpcode.BatchForget ? 0 : Error(ref writer, request, Errno.EIO);
@@ -236,7 +239,7 @@ internal sealed partial class FuseServer
     private static uint Status(ref ChainWriter w, in Request q, int errno) => errno == 0 ? Reply(ref w, q) : Error(ref w, q, errno);
 
     /// <summary>The parsed header and the length of the arguments after it.</summary>
-    private readonly record struct Request(FuseInHeader Header, uint ArgLength)
+    private readonly record struct Request(FuseInHeader Header, uint ArgLength, DescriptorChain Chain, GuestMemory Memory)
     {
         public RequestContext Context => new(Header.Uid, Header.Gid, Header.Pid);
 

@@ -3,7 +3,7 @@
 // FUSE requests; every one returns 0 or a positive errno, which FuseServer puts into the reply.
 // Names are NUL-terminated byte strings already checked to be one path component. Methods may be
 // called from several threads at once (one per request queue, plus the thread pool).
-using VhostUser.Virtio;
+using VhostUser.Unix;
 
 namespace VhostUser.Devices.Fs.Fuse;
 
@@ -46,11 +46,11 @@ internal interface IFileSystem
 
     int TmpFile(in RequestContext context, ulong parent, in FuseCreateIn input, out FuseEntryOut entry, out FuseOpenOut open);
 
-    /// <summary>Reads up to <paramref name="size"/> bytes at <paramref name="offset"/> straight into the reply.</summary>
-    int Read(ulong node, ulong handle, long offset, uint size, ref ChainWriter data);
+    /// <summary>Reads at <paramref name="offset"/> straight into the reply's guest buffers (<paramref name="target"/>).</summary>
+    int Read(ulong node, ulong handle, long offset, IoVectorArray target, out uint read);
 
-    /// <summary>Writes <paramref name="size"/> bytes from the request at <paramref name="offset"/>.</summary>
-    int Write(in RequestContext context, ulong node, ulong handle, long offset, uint size, uint writeFlags, ref ChainReader data, out uint written);
+    /// <summary>Writes the request's data (<paramref name="source"/>, guest buffers) at <paramref name="offset"/>.</summary>
+    int Write(in RequestContext context, ulong node, ulong handle, long offset, IoVectorArray source, uint writeFlags, out uint written);
 
     int StatFs(ulong node, out FuseStatFsOut statfs);
 

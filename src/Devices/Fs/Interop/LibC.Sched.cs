@@ -55,4 +55,20 @@ internal static partial class LibC
 
     [DllImport("libc", SetLastError = true)]
     public static extern int umask(int mask);
+
+    public const int RLIMIT_NOFILE = 7;
+
+    /// <summary>struct rlimit.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int setrlimit(int resource, ref RLimit limit);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int getrlimit(int resource, out RLimit limit);
 }

@@ -3,11 +3,9 @@
 // open file description. Only regular files are opened: device nodes and FIFOs are the guest's
 // own business (its kernel never sends OPEN for them), so a guest-made device node can never open
 // a host device.
-using System.Runtime.InteropServices;
 using VhostUser.Devices.Fs.Fuse;
 using VhostUser.Devices.Fs.Interop;
 using VhostUser.Unix;
-using VhostUser.Virtio;
 
 namespace VhostUser.Devices.Fs.Passthrough;
 
@@ -118,43 +116,24 @@ internal sealed partial class PassthroughFs
         }
     }
 
-    public int Read(ulong node, ulong handle, long offset, uint size, ref ChainWriter data)
+    public int Read(ulong node, ulong handle, long offset, IoVectorArray target, out uint read)
     {
+        read = 0;
         var file = _handles.Get(handle);
         if (file is null)
         {
             return Errno.EBADF;
         }
-        uint left = size;
-        while (left > 0)
+        long n = VectoredIo.ReadAt(file.Fd, target, offset); // a short read is the end of the file
+        if (n < 0)
         {
-            var span = data.GetSpan((int)left);
-            if (span.IsEmpty)
-            {
-                break;
-            }
-            nint n = LibC.pread(file.Fd, ref MemoryMarshal.GetReference(span), (nuint)span.Length, offset);
-            if (n < 0)
-            {
-                int errno = Errno.Last;
-                if (errno == Errno.EINTR)
-                {
-                    continue;
-                }
-                return left == size ? errno : 0; // a short read is a success
-            }
-            data.Advance((uint)n);
-            offset += n;
-            left -= (uint)n;
-            if (n < span.Length)
-            {
-                break; // end of file
-            }
+            return (int)-n;
         }
+        read = (uint)n;
         return 0;
     }
 
-    public int Write(in RequestContext context, ulong node, ulong handle, long offset, uint size, uint writeFlags, ref ChainReader data, out uint written)
+    public int Write(in RequestContext context, ulong node, ulong handle, long offset, IoVectorArray source, uint writeFlags, out uint written)
     {
         written = 0;
         if (_options.ReadOnly)
@@ -166,31 +145,12 @@ internal sealed partial class PassthroughFs
         {
             return Errno.EBADF;
         }
-        while (written < size)
+        long n = VectoredIo.WriteAt(file.Fd, source, offset);
+        if (n < 0)
         {
-            var span = data.ReadSpan((int)(size - written));
-            if (span.IsEmpty)
-            {
-                break;
-            }
-            int done = 0;
-            while (done < span.Length)
-            {
-                nint n = LibC.pwrite(file.Fd, ref MemoryMarshal.GetReference(span[done..]), (nuint)(span.Length - done), offset);
-                if (n < 0)
-                {
-                    int errno = Errno.Last;
-                    if (errno == Errno.EINTR)
-                    {
-                        continue;
-                    }
-                    return written == 0 ? errno : 0;
-                }
-                done += (int)n;
-                offset += n;
-                written += (uint)n;
-            }
+            return (int)-n;
         }
+        written = (uint)n; // a short write (disk full part way) is reported as such, as write(2) does
         return 0;
     }
 
