@@ -43,7 +43,7 @@ public sealed class MemoryTableTests
     }
 
     [Fact]
-    public void RemMemReg_BufferInRemovedRegion_QueueBrokenNotProcess()
+    public void RemMemReg_BufferInRemovedRegion_QueueBrokenAndChainNotProcessed()
     {
         using var pair = new BackendPair(new FakeDevice());
         using var driver = new Driver(pair.Frontend, Driver.RingFeatures(packed: false, eventIdx: false));

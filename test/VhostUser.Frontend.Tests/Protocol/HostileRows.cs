@@ -52,7 +52,7 @@ internal static partial class HostileRows
     {
         foreach (uint flags in new uint[] { 0x0, 0x2, 0x3, 0x11, 0x21 | 0x8 })
         {
-            Closed(rows, $"header flags {flags:#x}", s => Raw.Send(s.Frontend, (uint)FrontendRequest.GetFeatures, (HeaderFlags)flags, []));
+            Closed(rows, $"header flags 0x{flags:x}", s => Raw.Send(s.Frontend, (uint)FrontendRequest.GetFeatures, (HeaderFlags)flags, []));
         }
         Closed(rows, "header size 4097", s => Raw.SendLyingHeader(s.Frontend, (uint)FrontendRequest.GetFeatures, HeaderFlags.Version1, 4097, []));
         Closed(rows, "header size 0xffffffff", s => Raw.SendLyingHeader(s.Frontend, (uint)FrontendRequest.SetFeatures, HeaderFlags.Version1, uint.MaxValue, []));

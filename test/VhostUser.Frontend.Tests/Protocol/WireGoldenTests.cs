@@ -15,7 +15,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void MessageHeader_Layout_TwelveBytesRequestFlagsSize()
     {
-        var bytes = Raw.Bytes(new MessageHeader(0x11223344, (HeaderFlags)0x55667788, 0x99AABBCC));
+        var bytes = Raw.Bytes(new MessageHeader(Request: 0x11223344, Flags: (HeaderFlags)0x55667788, Size: 0x99AABBCC));
         Assert.Equal(12, bytes.Length);
         Assert.Equal(12, MessageHeader.WireSize);
         Assert.Equal(0x11223344u, U32(bytes, 0));
@@ -36,7 +36,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void VringState_Layout_EightBytesIndexNum()
     {
-        var bytes = Raw.Bytes(new VringState(0x01020304, 0x05060708));
+        var bytes = Raw.Bytes(new VringState(Index: 0x01020304, Num: 0x05060708));
         Assert.Equal(8, bytes.Length);
         Assert.Equal(0x01020304u, U32(bytes, 0));
         Assert.Equal(0x05060708u, U32(bytes, 4));
@@ -45,7 +45,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void VringAddress_Layout_FortyBytesDescUsedAvailLog()
     {
-        var bytes = Raw.Bytes(new VringAddress(7, 1, 0x1111, 0x2222, 0x3333, 0x4444));
+        var bytes = Raw.Bytes(new VringAddress(Index: 7, Flags: 1, DescriptorUserAddress: 0x1111, UsedUserAddress: 0x2222, AvailUserAddress: 0x3333, LogGuestAddress: 0x4444));
         Assert.Equal(40, bytes.Length);
         Assert.Equal(7u, U32(bytes, 0));
         Assert.Equal(1u, U32(bytes, 4));
@@ -58,7 +58,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void MemoryRegion_Layout_ThirtyTwoBytes()
     {
-        var bytes = Raw.Bytes(new MemoryRegion(0x10, 0x20, 0x30, 0x40));
+        var bytes = Raw.Bytes(new MemoryRegion(GuestPhysicalAddress: 0x10, MemorySize: 0x20, UserAddress: 0x30, MmapOffset: 0x40));
         Assert.Equal(32, bytes.Length);
         Assert.Equal([0x10UL, 0x20UL, 0x30UL, 0x40UL], [U64(bytes, 0), U64(bytes, 8), U64(bytes, 16), U64(bytes, 24)]);
     }
@@ -66,7 +66,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void MemoryTableHeader_Layout_EightBytesCountPadding()
     {
-        var bytes = Raw.Bytes(new MemoryTableHeader(3, 0xFFFF_FFFF));
+        var bytes = Raw.Bytes(new MemoryTableHeader(RegionCount: 3, Padding: 0xFFFF_FFFF));
         Assert.Equal(8, bytes.Length);
         Assert.Equal(3u, U32(bytes, 0));
         Assert.Equal(0xFFFF_FFFFu, U32(bytes, 4));
@@ -76,7 +76,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void SingleMemoryRegion_Layout_FortyBytesPaddingThenRegion()
     {
-        var bytes = Raw.Bytes(new SingleMemoryRegion(0x99, new MemoryRegion(0x10, 0x20, 0x30, 0x40)));
+        var bytes = Raw.Bytes(new SingleMemoryRegion(Padding: 0x99, Region: new MemoryRegion(GuestPhysicalAddress: 0x10, MemorySize: 0x20, UserAddress: 0x30, MmapOffset: 0x40)));
         Assert.Equal(40, bytes.Length);
         Assert.Equal(0x99UL, U64(bytes, 0));
         Assert.Equal(0x10UL, U64(bytes, 8));
@@ -86,7 +86,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void ConfigSpaceHeader_Layout_TwelveBytesOffsetSizeFlags()
     {
-        var bytes = Raw.Bytes(new ConfigSpaceHeader(0x0A, 0x0B, 0x0C));
+        var bytes = Raw.Bytes(new ConfigSpaceHeader(Offset: 0x0A, Size: 0x0B, Flags: 0x0C));
         Assert.Equal(12, bytes.Length);
         Assert.Equal([0x0Au, 0x0Bu, 0x0Cu], [U32(bytes, 0), U32(bytes, 4), U32(bytes, 8)]);
         Assert.Equal(256, ConfigSpaceHeader.MaxDataSize); // VHOST_USER_MAX_CONFIG_SIZE
@@ -95,7 +95,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void InflightRegion_Layout_TwentyFourBytesWithTailPadding()
     {
-        var bytes = Raw.Bytes(new InflightRegion(0x1111, 0x2222, 0x33, 0x44, 0x55));
+        var bytes = Raw.Bytes(new InflightRegion(MmapSize: 0x1111, MmapOffset: 0x2222, QueueCount: 0x33, QueueSize: 0x44, Padding: 0x55));
         Assert.Equal(24, bytes.Length);
         Assert.Equal(0x1111UL, U64(bytes, 0));
         Assert.Equal(0x2222UL, U64(bytes, 8));
@@ -107,7 +107,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void LogRegion_Layout_SixteenBytesSizeOffset()
     {
-        var bytes = Raw.Bytes(new LogRegion(0x1234, 0x5678));
+        var bytes = Raw.Bytes(new LogRegion(MmapSize: 0x1234, MmapOffset: 0x5678));
         Assert.Equal(16, bytes.Length);
         Assert.Equal(0x1234UL, U64(bytes, 0));
         Assert.Equal(0x5678UL, U64(bytes, 8));
@@ -116,7 +116,7 @@ public sealed class WireGoldenTests
     [Fact]
     public void DeviceStateTransfer_Layout_EightBytesDirectionPhase()
     {
-        var bytes = Raw.Bytes(new DeviceStateTransfer(1, 0));
+        var bytes = Raw.Bytes(new DeviceStateTransfer(Direction: 1, Phase: 0));
         Assert.Equal(8, bytes.Length);
         Assert.Equal(1u, U32(bytes, 0));
         Assert.Equal(0u, U32(bytes, 4));
