@@ -25,43 +25,52 @@ foreach (int queues in options.Queues)
 {
     foreach (string workload in options.Workloads.Where(w => w != "unlink"))
     {
-        var results = new Dictionary<string, List<(double Ops, double? Unlink)>> { ["A"] = [], ["B"] = [] };
+        var results = new Dictionary<string, List<(double Ops, double? Unlink, double CpuUs)>> { ["A"] = [], ["B"] = [] };
         for (int rep = 0; rep < options.Repeat; rep++)
         {
             foreach (string who in rep % 2 == 0 ? new[] { "A", "B" } : ["B", "A"])
             {
                 var result = Measure(options, who == "A" ? options.A : options.B, workload, queues, $"{who}{rep}");
                 results[who].Add(result);
-                Console.Error.WriteLine($"  {workload} q{queues} {who}: {result.Ops:F0}/s{(result.Unlink is { } u ? $", unlink {u:F0}/s" : "")}");
+                Console.Error.WriteLine($"  {workload} q{queues} {who}: {result.Ops:F0}/s, daemon CPU {result.CpuUs:F2} µs/op{(result.Unlink is { } u ? $", unlink {u:F0}/s" : "")}");
             }
         }
-        rows.Add(Row(workload, queues, results["A"].Select(r => r.Ops), results["B"].Select(r => r.Ops)));
+        rows.Add(Row(workload, queues, results["A"].Select(r => r.Ops), results["B"].Select(r => r.Ops), results["A"].Select(r => r.CpuUs), results["B"].Select(r => r.CpuUs)));
         if (workload == "create" && options.Workloads.Contains("unlink"))
         {
-            rows.Add(Row("unlink", queues, results["A"].Select(r => r.Unlink!.Value), results["B"].Select(r => r.Unlink!.Value)));
+            rows.Add(Row("unlink", queues, results["A"].Select(r => r.Unlink!.Value), results["B"].Select(r => r.Unlink!.Value), [double.NaN], [double.NaN]));
         }
     }
 }
-Console.WriteLine("| workload | queues | A ops/s | A MiB/s | B ops/s | B MiB/s | A/B |");
-Console.WriteLine("|---|---|---|---|---|---|---|");
+Console.WriteLine("| workload | queues | A ops/s | A MiB/s | A daemon CPU µs/op | B ops/s | B MiB/s | B daemon CPU µs/op | A/B ops/s | B/A CPU per op |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 rows.ForEach(Console.WriteLine);
 return 0;
 
-static string Row(string workload, int queues, IEnumerable<double> a, IEnumerable<double> b)
+static string Row(string workload, int queues, IEnumerable<double> a, IEnumerable<double> b, IEnumerable<double> cpuA, IEnumerable<double> cpuB)
 {
-    double ma = Median(a), mb = Median(b);
+    double ca = Median(cpuA.Where(v => !double.IsNaN(v))), cb = Median(cpuB.Where(v => !double.IsNaN(v)));
+    string Cpu(double us) => double.IsNaN(us) ? "–" : us.ToString("F2", CultureInfo.InvariantCulture);
+    double ma = Median(a.Where(v => !double.IsNaN(v))), mb = Median(b.Where(v => !double.IsNaN(v)));
     int size = Workloads.BlockSize(workload);
-    string MiB(double ops) => size == 0 ? "–" : (ops * size / (1 << 20)).ToString("F0", CultureInfo.InvariantCulture);
-    return string.Create(CultureInfo.InvariantCulture, $"| {workload} | {queues} | {ma:F0} | {MiB(ma)} | {mb:F0} | {MiB(mb)} | {ma / mb:F2} |");
+    string Ops(double ops) => double.IsNaN(ops) ? "n/a" : ops.ToString("F0", CultureInfo.InvariantCulture);
+    string MiB(double ops) => size == 0 || double.IsNaN(ops) ? "–" : (ops * size / (1 << 20)).ToString("F0", CultureInfo.InvariantCulture);
+    string ratio = double.IsNaN(ma / mb) ? "–" : (ma / mb).ToString("F2", CultureInfo.InvariantCulture);
+    string cpuRatio = double.IsNaN(cb / ca) ? "–" : (cb / ca).ToString("F2", CultureInfo.InvariantCulture);
+    return $"| {workload} | {queues} | {Ops(ma)} | {MiB(ma)} | {Cpu(ca)} | {Ops(mb)} | {MiB(mb)} | {Cpu(cb)} | {ratio} | {cpuRatio} |";
 }
 
 static double Median(IEnumerable<double> values)
 {
     var sorted = values.OrderBy(v => v).ToArray();
+    if (sorted.Length == 0)
+    {
+        return double.NaN;
+    }
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
-static (double Ops, double? Unlink) Measure(Options options, string command, string workload, int queues, string runId)
+static (double Ops, double? Unlink, double CpuUs) Measure(Options options, string command, string workload, int queues, string runId)
 {
     string socket = Path.Combine(Path.GetTempPath(), $"vhost-fs-bench-{Environment.ProcessId}.sock");
     File.Delete(socket);
@@ -70,7 +79,14 @@ static (double Ops, double? Unlink) Measure(Options options, string command, str
         RedirectStandardError = true,
         RedirectStandardOutput = true,
     })!;
-    daemon.ErrorDataReceived += (_, _) => { };
+    var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
+    daemon.ErrorDataReceived += (_, e) =>
+    {
+        if (e.Data is not null)
+        {
+            stderr.Enqueue(e.Data);
+        }
+    };
     daemon.BeginErrorReadLine();
     daemon.BeginOutputReadLine();
     try
@@ -81,13 +97,22 @@ static (double Ops, double? Unlink) Measure(Options options, string command, str
         }
         Thread.Sleep(100);
         using var session = FsSession.Open(socket, queues, options.Depth);
+        double cpu0 = CpuSeconds(daemon.Id);
+        var clock = Stopwatch.StartNew();
         double ops = RunOnQueues(session, workload, queues, options.Duration, $"{runId}-{workload}");
+        double cpuUs = (CpuSeconds(daemon.Id) - cpu0) * 1e6 / (ops * clock.Elapsed.TotalSeconds);
         double? unlink = null;
         if (workload == "create" && options.Workloads.Contains("unlink"))
         {
             unlink = RunOnQueues(session, "unlink", queues, 0, $"{runId}-unlink");
         }
-        return (ops, unlink);
+        return (ops, unlink, cpuUs);
+    }
+    catch (Exception e) when (e is VhostUser.Protocol.ProtocolException or IOException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException)
+    {
+        // A daemon that cannot serve the configuration (virtiofsd with more than one request queue) gets no number.
+        Console.Error.WriteLine($"  {workload} q{queues}: {e.Message}; daemon said: {string.Join(" | ", stderr.TakeLast(3))}");
+        return (double.NaN, double.NaN, double.NaN);
     }
     finally
     {
@@ -106,6 +131,14 @@ static double RunOnQueues(FsSession session, string workload, int queues, double
     threads.ForEach(t => t.Start());
     threads.ForEach(t => t.Join());
     return counts.Sum() / clock.Elapsed.TotalSeconds;
+}
+
+static double CpuSeconds(int pid)
+{
+    // /proc/PID/stat fields 14 and 15 (utime, stime) in clock ticks (100 per second), after the ")".
+    string stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
 }
 
 static void Prepare(string dir)
