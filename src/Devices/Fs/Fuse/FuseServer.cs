@@ -36,11 +36,6 @@ internal sealed partial class FuseServer
 
     public FuseServer(IFileSystem fs) => _fs = fs;
 
-    /// <summary>Requests served (by opcode), for the multi-queue test and --log-level debug.</summary>
-    public long RequestCount => Interlocked.Read(ref _requestCount);
-
-    private long _requestCount;
-
     /// <summary>The negotiated INIT flags (after INIT).</summary>
     public FuseInitFlags Negotiated { get; private set; }
 
@@ -73,7 +68,6 @@ internal sealed partial class FuseServer
         {
             return 0; // no header, no unique to answer: give the buffer back empty
         }
-        Interlocked.Increment(ref _requestCount);
         // Bytes of arguments after the header, as the driver announced them (bounded by what the chain holds).
         uint declared = header.Length >= FuseInHeader.Size ? header.Length - FuseInHeader.Size : 0;
         uint argLength = Math.Min(declared, reader.Remaining);
