@@ -91,7 +91,7 @@ internal sealed class BenchSession : IDisposable
         var missing = wanted & ~offered.Features;
         if (missing != VirtioFeatures.None)
         {
-            throw new BenchFailedException($"the back end does not offer {missing} (it offers {(ulong)offered.Features:#x})");
+            throw new BenchFailedException($"the back end does not offer {missing} (it offers 0x{(ulong)offered.Features:x})");
         }
         ulong queueCount = offered.QueueCount ?? 1;
         if ((ulong)options.Queues > queueCount)

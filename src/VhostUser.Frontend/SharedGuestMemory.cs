@@ -96,14 +96,14 @@ public sealed class SharedGuestMemory : IDisposable
                 return address;
             }
         }
-        throw new InvalidOperationException($"guest RAM is full: no region has {size:#x} bytes aligned to {alignment}");
+        throw new InvalidOperationException($"guest RAM is full: no region has 0x{size:x} bytes aligned to {alignment}");
     }
 
     /// <summary>Allocates <paramref name="size"/> bytes inside <paramref name="region"/>, or throws.</summary>
     public static GuestAddress Allocate(SharedRegion region, ulong size, ulong alignment = 8) =>
         region.TryAllocate(size, alignment, out var address)
             ? address
-            : throw new InvalidOperationException($"region {region} has no {size:#x} bytes aligned to {alignment}");
+            : throw new InvalidOperationException($"region {region} has no 0x{size:x} bytes aligned to {alignment}");
 
     /// <summary>The front-end virtual address of <paramref name="address"/> (for SET_VRING_ADDR).</summary>
     public ulong ToUserAddress(GuestAddress address)

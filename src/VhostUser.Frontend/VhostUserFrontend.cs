@@ -96,7 +96,7 @@ public sealed partial class VhostUserFrontend : IDisposable
         {
             reply.Dispose();
             throw new ProtocolException(ProtocolError.InvalidReply,
-                $"reply to {request} has request {reply.Header.Request} flags {(uint)reply.Header.Flags:#x}");
+                $"reply to {request} has request {reply.Header.Request} flags 0x{(uint)reply.Header.Flags:x}");
         }
         return reply;
     }

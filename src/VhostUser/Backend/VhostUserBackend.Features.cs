@@ -51,7 +51,7 @@ public sealed partial class VhostUserBackend
         if ((features & ~offered) != 0)
         {
             throw new ProtocolException(ProtocolError.InvalidPayload,
-                $"SET_FEATURES acks {(ulong)(features & ~offered):#x}, which was never offered");
+                $"SET_FEATURES acks 0x{(ulong)(features & ~offered):x}, which was never offered");
         }
         if (AnyRingStarted() && ((features ^ _ackedFeatures) & ~VirtioFeatures.VhostLogAll) != 0)
         {
@@ -89,7 +89,7 @@ public sealed partial class VhostUserBackend
         if ((features & ~offered) != 0)
         {
             throw new ProtocolException(ProtocolError.InvalidPayload,
-                $"SET_PROTOCOL_FEATURES acks {(ulong)(features & ~offered):#x}, which was never offered");
+                $"SET_PROTOCOL_FEATURES acks 0x{(ulong)(features & ~offered):x}, which was never offered");
         }
         _ackedProtocolFeatures = features;
         Log.ProtocolFeaturesAcked(_logger, (ulong)features);

@@ -47,7 +47,7 @@ public sealed partial class VhostUserBackend
         ulong value = m.Read<U64Payload>().Value;
         if (value > byte.MaxValue)
         {
-            throw new ProtocolException(ProtocolError.InvalidPayload, $"SET_STATUS {value:#x} is not a status byte");
+            throw new ProtocolException(ProtocolError.InvalidPayload, $"SET_STATUS 0x{value:x} is not a status byte");
         }
         _status = (byte)value;
         Log.Status(_logger, _status);

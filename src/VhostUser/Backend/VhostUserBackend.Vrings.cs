@@ -230,7 +230,7 @@ public sealed partial class VhostUserBackend
         if (!_memory.TryTranslateUserAddress(userAddress, (ulong)length, out var address))
         {
             throw new ProtocolException(ProtocolError.InvalidPayload,
-                $"queue {index}: {area} area at front-end address {userAddress:#x} (+{length:#x}) is not in the memory table");
+                $"queue {index}: {area} area at front-end address 0x{userAddress:x} (+0x{length:x}) is not in the memory table");
         }
         return address;
     }

@@ -12,7 +12,7 @@ public readonly record struct GuestAddress(ulong Value)
         if (!TryAdd(offset, out var result))
         {
             throw new GuestMemoryException(GuestMemoryError.AddressOverflow,
-                $"guest address {Value:#x} + {offset:#x} overflows 64 bits");
+                $"guest address 0x{Value:x} + 0x{offset:x} overflows 64 bits");
         }
         return result;
     }
@@ -26,5 +26,5 @@ public readonly record struct GuestAddress(ulong Value)
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Value:#x}";
+    public override string ToString() => $"0x{Value:x}";
 }

@@ -58,7 +58,7 @@ public sealed class GuestMemory
         if (index < 0)
         {
             throw new GuestMemoryException(GuestMemoryError.RegionNotFound,
-                $"no region at gpa {guestPhysicalAddress:#x} size {size:#x} uaddr {userAddress:#x}");
+                $"no region at gpa 0x{guestPhysicalAddress:x} size 0x{size:x} uaddr 0x{userAddress:x}");
         }
         removed = _regions[index];
         var rest = new GuestRegion[_regions.Length - 1];
@@ -334,6 +334,6 @@ public sealed class GuestMemory
     {
         var error = FindRegion(address) < 0 ? GuestMemoryError.AddressNotMapped : GuestMemoryError.RangeNotMapped;
         throw new GuestMemoryException(error,
-            $"guest range [{address:#x}, +{length:#x}) is outside guest memory ({_regions.Length} regions)");
+            $"guest range [0x{address:x}, +0x{length:x}) is outside guest memory ({_regions.Length} regions)");
     }
 }

@@ -18,12 +18,12 @@ public sealed class GuestRegion : IDisposable
         if (size == 0 || guestPhysicalAddress + size < guestPhysicalAddress || userAddress + size < userAddress)
         {
             throw new GuestMemoryException(GuestMemoryError.InvalidRegion,
-                $"region gpa {guestPhysicalAddress:#x} size {size:#x} uaddr {userAddress:#x} is empty or wraps");
+                $"region gpa 0x{guestPhysicalAddress:x} size 0x{size:x} uaddr 0x{userAddress:x} is empty or wraps");
         }
         if (mappingOffset > mapping.Length || mapping.Length - mappingOffset < size)
         {
             throw new GuestMemoryException(GuestMemoryError.InvalidRegion,
-                $"region of {size:#x} bytes at offset {mappingOffset:#x} does not fit its {mapping.Length:#x}-byte mapping");
+                $"region of 0x{size:x} bytes at offset 0x{mappingOffset:x} does not fit its 0x{mapping.Length:x}-byte mapping");
         }
         GuestPhysicalAddress = guestPhysicalAddress;
         Size = size;
@@ -42,7 +42,7 @@ public sealed class GuestRegion : IDisposable
         if (size == 0 || mmapOffset + size < mmapOffset || mmapOffset + size > long.MaxValue)
         {
             throw new GuestMemoryException(GuestMemoryError.InvalidRegion,
-                $"region size {size:#x} with mmap offset {mmapOffset:#x} is empty or too large");
+                $"region size 0x{size:x} with mmap offset 0x{mmapOffset:x} is empty or too large");
         }
         var mapping = MappedRegion.Map(fd, mmapOffset + size);
         try
@@ -86,7 +86,7 @@ public sealed class GuestRegion : IDisposable
         if (offset > Size || length > Size - offset)
         {
             throw new GuestMemoryException(GuestMemoryError.RangeNotMapped,
-                $"range [+{offset:#x}, +{length:#x}) is outside region {this}");
+                $"range [+0x{offset:x}, +0x{length:x}) is outside region {this}");
         }
         return iov.TryAdd(_mapping, _mappingOffset + offset, length);
     }
@@ -113,5 +113,5 @@ public sealed class GuestRegion : IDisposable
     public void Dispose() => _mapping.Dispose();
 
     /// <inheritdoc />
-    public override string ToString() => $"[gpa {GuestPhysicalAddress:#x}..{End:#x}) uaddr {UserAddress:#x}";
+    public override string ToString() => $"[gpa 0x{GuestPhysicalAddress:x}..0x{End:x}) uaddr 0x{UserAddress:x}";
 }

@@ -46,7 +46,7 @@ public sealed class VhostUserConnection : IDisposable
             if (!header.IsValid)
             {
                 throw new ProtocolException(ProtocolError.InvalidHeader,
-                    $"invalid header: request {header.Request} flags {(uint)header.Flags:#x} size {header.Size}");
+                    $"invalid header: request {header.Request} flags 0x{(uint)header.Flags:x} size {header.Size}");
             }
             if (header.Size > MaxPayloadSize)
             {

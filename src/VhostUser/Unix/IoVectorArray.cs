@@ -68,7 +68,7 @@ public sealed unsafe class IoVectorArray : IDisposable
         ObjectDisposedException.ThrowIf(_entries is null, this);
         if (offset > mapping.Length || length > mapping.Length - offset)
         {
-            throw new ArgumentOutOfRangeException(nameof(length), $"range [{offset:#x}, +{length:#x}) is outside the {mapping.Length:#x}-byte mapping");
+            throw new ArgumentOutOfRangeException(nameof(length), $"range [0x{offset:x}, +0x{length:x}) is outside the 0x{mapping.Length:x}-byte mapping");
         }
         if (length == 0)
         {

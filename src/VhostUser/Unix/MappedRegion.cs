@@ -98,5 +98,5 @@ public sealed class MappedRegion : SafeHandle
 
     private void ThrowOutOfRange(ulong offset, int length) =>
         throw new ArgumentOutOfRangeException(nameof(offset),
-            $"range [{offset:#x}, +{length:#x}) is outside the {_length:#x}-byte mapping");
+            $"range [0x{offset:x}, +0x{length:x}) is outside the 0x{_length:x}-byte mapping");
 }

@@ -48,7 +48,7 @@ public sealed partial class InflightQueue
         if (offset > mapping.Length || size > mapping.Length - offset || (offset & 63) != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(offset),
-                $"a {size}-byte inflight region at {offset:#x} does not fit the {mapping.Length:#x}-byte area (or is not 64-byte aligned)");
+                $"a {size}-byte inflight region at 0x{offset:x} does not fit the 0x{mapping.Length:x}-byte area (or is not 64-byte aligned)");
         }
         _mapping = mapping;
         _offset = offset;

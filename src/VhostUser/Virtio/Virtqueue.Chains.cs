@@ -177,7 +177,7 @@ public sealed partial class Virtqueue
         if (!_memory.IsRangeMapped(new GuestAddress(address), length))
         {
             throw new VirtqueueException(VirtqueueError.DescriptorNotMapped,
-                $"queue {Index}: buffer [{address:#x}, +{length:#x}) of chain {head} is not in guest memory");
+                $"queue {Index}: buffer [0x{address:x}, +0x{length:x}) of chain {head} is not in guest memory");
         }
         if (_buildCount == _building.Length)
         {

@@ -111,7 +111,7 @@ public sealed partial class Virtqueue
         if (!_memory.TryGetSpan(new GuestAddress(address), (int)length, out var table))
         {
             throw new VirtqueueException(VirtqueueError.DescriptorNotMapped,
-                $"queue {Index}: indirect table [{address:#x}, +{length:#x}) is not in guest memory (head {head})");
+                $"queue {Index}: indirect table [0x{address:x}, +0x{length:x}) is not in guest memory (head {head})");
         }
         return table;
     }

@@ -98,7 +98,7 @@ public sealed partial class Virtqueue
             if (_nextAvail >= Size || _nextUsed >= Size)
             {
                 throw new VirtqueueException(VirtqueueError.AvailIndexOutOfRange,
-                    $"queue {Index}: packed base {value:#x} is outside the {Size}-entry ring");
+                    $"queue {Index}: packed base 0x{value:x} is outside the {Size}-entry ring");
             }
         }
         else
@@ -300,7 +300,7 @@ public sealed partial class Virtqueue
         if (!memory.TryResolve(address, length, out var region, out ulong offset))
         {
             throw new VirtqueueException(VirtqueueError.RingNotMapped,
-                $"queue {Index}: {name} [{address}, +{length:#x}) is not inside one guest memory region");
+                $"queue {Index}: {name} [{address}, +0x{length:x}) is not inside one guest memory region");
         }
         return new RingArea(region, offset, length);
     }
