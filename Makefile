@@ -26,7 +26,7 @@ TOOL_DIRS   := $(patsubst %/,%,$(dir $(wildcard src/Tools/*/*.csproj)))
 TOOLS       := $(foreach d,$(TOOL_DIRS),$(OUT)/vhost-user-$(call lower,$(notdir $(d))))
 
 CORE_SOURCES := $(shell find src/VhostUser -name '*.cs' -o -name '*.csproj') Directory.Build.props Directory.Packages.props src/Devices/Directory.Build.props
-TEST_PROJECTS := $(wildcard test/*/*.Tests.csproj) $(wildcard test/EndToEnd/*.Tests.csproj)
+TEST_PROJECTS := $(sort $(wildcard test/*/*.Tests.csproj))
 
 .PHONY: all test unit-test clean bench
 all: $(DAEMONS) $(TOOLS)
