@@ -85,9 +85,10 @@ public sealed unsafe class IoUring : IDisposable
     public int InFlight => _inFlight;
 
     /// <summary>
-    /// Signalled by the kernel when a completion is posted asynchronously (watch it for
-    /// EPOLLIN). Completions that happen inline, during <see cref="Submit"/>, do not signal it:
-    /// reap after every submit.
+    /// Signalled by the kernel whenever a completion is posted (watch it for EPOLLIN), inline
+    /// ones included. (IORING_REGISTER_EVENTFD_ASYNC would skip inline completions, but it also
+    /// skips those posted by task work on the submitting thread — O_DIRECT and other block-layer
+    /// completions — which would then never wake the worker.)
     /// </summary>
     public EventFd CompletionEvent => _completionEvent;
 
@@ -120,7 +121,7 @@ public sealed unsafe class IoUring : IDisposable
             sqesSize = p.sq_entries * (nuint)sizeof(LibC.io_uring_sqe);
             sqes = MapRing(ring, sqesSize, LibC.IORING_OFF_SQES);
             completion = EventFd.Create();
-            RegisterAsyncEventFd(ring, completion);
+            RegisterEventFd(ring, completion);
             return new IoUring(ring, p, sqRing, sqSize, cqRing, single, cqSize, sqes, sqesSize, completion);
         }
         catch
@@ -299,15 +300,15 @@ public sealed unsafe class IoUring : IDisposable
         }
     }
 
-    private static void RegisterAsyncEventFd(FileDescriptor ring, EventFd eventFd)
+    private static void RegisterEventFd(FileDescriptor ring, EventFd eventFd)
     {
         using var ringLease = new FdLease(ring);
         using var eventLease = new FdLease(eventFd.Descriptor);
         int value = eventLease.Fd;
-        long rc = LibC.syscall(LibC.SYS_io_uring_register, ringLease.Fd, LibC.IORING_REGISTER_EVENTFD_ASYNC, (long)&value, 1, 0, 0);
+        long rc = LibC.syscall(LibC.SYS_io_uring_register, ringLease.Fd, LibC.IORING_REGISTER_EVENTFD, (long)&value, 1, 0, 0);
         if (rc < 0)
         {
-            ThrowHelper.ThrowIOError("io_uring_register(EVENTFD_ASYNC)");
+            ThrowHelper.ThrowIOError("io_uring_register(EVENTFD)");
         }
     }
 }

@@ -184,6 +184,38 @@ public sealed class BlockIoTests : IDisposable
         Assert.All(File.ReadAllBytes(_path)[4096..8192], b => Assert.Equal(0, b));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void IoUring_AnyCompletion_SignalsTheCompletionEvent(bool direct)
+    {
+        // Inline, io-wq and task-work completions alike must wake a worker sleeping in epoll.
+        using var file = BlockFile.Open(_path, readOnly: false, direct);
+        using var ring = IoUring.Create(4);
+        int f = ring.AttachFile(file.Descriptor);
+        using var mapping = MappedRegion.MapAnonymous(8192);
+        using var iov = new IoVectorArray();
+        iov.TryAdd(mapping, 4096, 4096);
+        using var epoll = Epoll.Create();
+        epoll.Add(ring.CompletionEvent.Descriptor, EpollEvents.In, 1);
+        Span<EpollEvent> events = stackalloc EpollEvent[1];
+
+        ring.TryPrepareWriteV(f, iov, 0, 0, userData: 1);
+        ring.Submit();
+
+        // Task work interrupts epoll_wait (EINTR, reported as 0 events) before it posts the
+        // completion; a worker simply waits again, as QueueWorker does.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        int ready = 0;
+        while (ready == 0 && DateTime.UtcNow < deadline)
+        {
+            ready = epoll.Wait(events, 1000);
+        }
+        Assert.Equal(1, ready);
+        Assert.True(ring.TryReap(out var completion));
+        Assert.Equal(new IoCompletion(1, 4096), completion);
+    }
+
     [Fact]
     public void IoUring_FullSubmissionRing_RefusesUntilSubmitted()
     {

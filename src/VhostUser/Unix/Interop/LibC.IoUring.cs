@@ -19,7 +19,6 @@ internal static partial class LibC
     public const uint IORING_FEAT_SINGLE_MMAP = 1;
     public const uint IORING_ENTER_GETEVENTS = 1;
     public const uint IORING_REGISTER_EVENTFD = 4;
-    public const uint IORING_REGISTER_EVENTFD_ASYNC = 7;
     public const uint IORING_FSYNC_DATASYNC = 1;
 
     public const byte IORING_OP_NOP = 0;

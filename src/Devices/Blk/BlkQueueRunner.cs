@@ -1,0 +1,256 @@
+// BlkQueueRunner.cs — one request queue on its worker: pop a batch, parse each request, hand the
+// I/O to the engine, submit the batch once, and finish requests as completions come back (inline
+// after the submit, or later through the engine's completion fd watched on the same worker). A
+// request that needs a second try (an O_DIRECT transfer the kernel refuses as unaligned, a
+// fallocate mode the file system lacks) is resubmitted from here. With --poll-us the worker
+// keeps looking at the ring and the completions for that long after a batch before it sleeps.
+//
+// Threading: everything runs on the queue's worker (ProcessQueue, the completion watch, Abandon
+// through QueueWorker.Invoke). Request slots are preallocated: the data path allocates nothing.
+using System.Diagnostics;
+using VhostUser.Backend;
+using VhostUser.Devices.Blk.Engines;
+using VhostUser.Unix;
+
+namespace VhostUser.Devices.Blk;
+
+internal sealed class BlkQueueRunner : IDisposable
+{
+    private readonly BlkDevice _device;
+    private readonly IBlockEngine _engine;
+    private readonly BlkRequest[] _requests;
+    private readonly int[] _free;
+    private readonly long _pollTicks;
+    private int _freeCount;
+    private DeviceQueue? _queue;
+    private long _served;
+
+    public BlkQueueRunner(BlkDevice device, IBlockEngine engine, int slots, int pollMicroseconds)
+    {
+        _device = device;
+        _engine = engine;
+        _requests = new BlkRequest[slots];
+        _free = new int[slots];
+        for (int i = 0; i < slots; i++)
+        {
+            _requests[i] = new BlkRequest(i);
+            _free[i] = slots - 1 - i;
+        }
+        _freeCount = slots;
+        _pollTicks = pollMicroseconds * Stopwatch.Frequency / 1_000_000;
+    }
+
+    /// <summary>The engine's completion fd (watched on this queue's worker), if it has one.</summary>
+    public System.Runtime.InteropServices.SafeHandle? CompletionSignal => _engine.CompletionSignal;
+
+    /// <summary>Requests finished since the last reset.</summary>
+    public long Served => Volatile.Read(ref _served);
+
+    /// <summary>ProcessQueue: the batch, then polling if enabled.</summary>
+    public void Process(DeviceQueue queue)
+    {
+        _queue = queue;
+        bool popped = PopBatch(queue);
+        Flush();
+        if (_pollTicks > 0 && popped)
+        {
+            Poll(queue);
+        }
+    }
+
+    /// <summary>The completion fd became readable.</summary>
+    public void OnCompletionSignal()
+    {
+        _engine.ClearCompletionSignal();
+        Flush();
+    }
+
+    /// <summary>
+    /// Device reset or lost connection: waits for the I/O still running (the kernel may be
+    /// writing into guest memory) and drops its results; the ring is stopped already.
+    /// </summary>
+    public long Abandon()
+    {
+        _engine.Submit();
+        while (_engine.InFlight > 0)
+        {
+            if (!_engine.TryReap(out int tag, out _))
+            {
+                _engine.WaitForCompletion();
+                continue;
+            }
+            Release(_requests[tag]);
+        }
+        for (int i = 0; i < _requests.Length; i++)
+        {
+            _requests[i].Vectors.Clear();
+        }
+        _freeCount = 0;
+        for (int i = _requests.Length - 1; i >= 0; i--)
+        {
+            _free[_freeCount++] = i;
+        }
+        return Interlocked.Exchange(ref _served, 0);
+    }
+
+    public void Dispose()
+    {
+        _engine.Dispose();
+        foreach (var request in _requests)
+        {
+            request.Dispose();
+        }
+    }
+
+    private bool PopBatch(DeviceQueue queue)
+    {
+        bool any = false;
+        while (_freeCount > 0 && queue.TryPop(out var chain))
+        {
+            any = true;
+            var request = _requests[_free[--_freeCount]];
+            request.Chain = chain;
+            Start(request);
+        }
+        return any;
+    }
+
+    /// <summary>Submits what is prepared and finishes every completion there is, until none is left.</summary>
+    private void Flush()
+    {
+        do
+        {
+            _engine.Submit();
+        }
+        while (ReapAll());
+    }
+
+    /// <summary>Reaps completions; true if a retry was prepared (submit again).</summary>
+    private bool ReapAll()
+    {
+        bool retried = false;
+        while (_engine.TryReap(out int tag, out long result))
+        {
+            retried |= Completed(_requests[tag], result);
+        }
+        return retried;
+    }
+
+    /// <summary>Spins on the ring and the engine for up to --poll-us after the last activity.</summary>
+    private void Poll(DeviceQueue queue)
+    {
+        long deadline = Stopwatch.GetTimestamp() + _pollTicks;
+        while (Stopwatch.GetTimestamp() < deadline && queue.IsReady)
+        {
+            bool active = PopBatch(queue);
+            _engine.Submit();
+            active |= _engine.InFlight > 0 && DrainCompletions();
+            if (active)
+            {
+                queue.FlushNotification();
+                deadline = Stopwatch.GetTimestamp() + _pollTicks;
+            }
+            else
+            {
+                Thread.SpinWait(32);
+            }
+        }
+    }
+
+    private bool DrainCompletions()
+    {
+        bool any = false;
+        while (_engine.TryReap(out int tag, out long result))
+        {
+            any = true;
+            if (Completed(_requests[tag], result))
+            {
+                _engine.Submit();
+            }
+        }
+        return any;
+    }
+
+    private void Start(BlkRequest request)
+    {
+        int status = request.Parse(_device.Config, _device.Options.ReadOnly, _device.Serial);
+        if (status == BlkRequest.Malformed)
+        {
+            Log.MalformedRequest(_device.Logger, _queue!.Index, request.Chain.Id);
+            _queue.Complete(request.Chain, 0);
+            Release(request);
+        }
+        else if (status >= 0)
+        {
+            Finish(request, (byte)status);
+        }
+        else if (!Submit(request))
+        {
+            Finish(request, BlkStatus.IoError);
+        }
+    }
+
+    /// <summary>Prepares the request's next operation, submitting the queued ones first if the engine is full.</summary>
+    private bool Submit(BlkRequest request)
+    {
+        if (TryPrepare(request))
+        {
+            return true;
+        }
+        _engine.Submit();
+        return TryPrepare(request);
+    }
+
+    private bool TryPrepare(BlkRequest request)
+    {
+        int tag = request.Tag;
+        return request.Operation switch
+        {
+            BlkOperation.Read => _engine.TryRead(tag, request.File, request.Vectors, request.Offset),
+            BlkOperation.Write => _engine.TryWrite(tag, request.File, request.Vectors, request.Offset, WriteFlags()),
+            BlkOperation.Flush => _engine.TryFlush(tag),
+            _ when request.AllocateMode == BlkCompletion.WritingZeroes => _engine.TryWrite(tag, 0, request.Vectors, request.Offset, WriteFlags()),
+            _ => _engine.TryAllocate(tag, request.AllocateMode, request.Offset, request.Length),
+        };
+    }
+
+    /// <summary>Write-through when the driver asked for it or never negotiated FLUSH (spec 5.2.6.1).</summary>
+    private int WriteFlags() => _device.WriteThrough ? BlockFile.WriteDataSync : 0;
+
+    /// <summary>One operation finished; returns true if a follow-up operation was prepared instead of finishing.</summary>
+    private bool Completed(BlkRequest request, long result)
+    {
+        byte status = BlkCompletion.Decide(request, result, _device.ZeroBuffer, _device.HasBufferedFallback, out bool retry);
+        if (retry)
+        {
+            if (Submit(request))
+            {
+                return true;
+            }
+            status = BlkStatus.IoError;
+        }
+        if (status == BlkStatus.IoError)
+        {
+            Log.IoFailed(_device.Logger, _queue!.Index, request.Operation, request.Offset, request.Length, result);
+        }
+        Finish(request, status);
+        return false;
+    }
+
+    private void Finish(BlkRequest request, byte status)
+    {
+        var queue = _queue!;
+        queue.Complete(request.Chain, request.WriteStatus(status));
+        Interlocked.Increment(ref _served);
+        Release(request);
+    }
+
+    private void Release(BlkRequest request)
+    {
+        request.Vectors.Clear();
+        request.AllocateMode = 0;
+        request.ZeroesLeft = 0;
+        request.Chain = default;
+        _free[_freeCount++] = request.Tag;
+    }
+}
