@@ -36,7 +36,7 @@ define PUBLISH_RULE
 $(OUT)/vhost-user-$(2): $(CORE_SOURCES) $(shell find $(1) -name '*.cs' -o -name '*.csproj' 2>/dev/null) $(3)
 	@mkdir -p $(OUT)
 	$(DOTNET) publish $(1) -c $(CONFIG) -o $(PUBLISH)/$(2) --nologo -v quiet -p:DebugType=none
-	cp $(PUBLISH)/$(2)/vhost-user-$(2) $$@
+	cp $(PUBLISH)/$(2)/vhost-user-$(2) $$@.tmp && mv -f $$@.tmp $$@
 endef
 $(foreach d,$(DEVICE_DIRS),$(eval $(call PUBLISH_RULE,$(d),$(call lower,$(notdir $(d))))))
 $(foreach d,$(TOOL_DIRS),$(eval $(call PUBLISH_RULE,$(d),$(call lower,$(notdir $(d))),$(shell find src/VhostUser.Frontend -name '*.cs' -o -name '*.csproj'))))

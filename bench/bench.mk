@@ -15,7 +15,7 @@ bench-tool: $(BENCH_TOOL)
 $(BENCH_TOOL): $(CORE_SOURCES) $(BENCH_TOOL_SOURCES)
 	@mkdir -p $(OUT)
 	$(DOTNET) publish bench/VhostUser.Bench -c $(CONFIG) -o $(PUBLISH)/bench --nologo -v quiet -p:DebugType=none
-	cp $(PUBLISH)/bench/vhost-user-bench $@
+	cp $(PUBLISH)/bench/vhost-user-bench $@.tmp && mv -f $@.tmp $@
 
 bench-micro:
 	$(DOTNET) run -c Release --project bench/VhostUser.Benchmarks -- $(BENCH_MICRO_ARGS)
