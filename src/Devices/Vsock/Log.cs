@@ -42,6 +42,12 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Information, "the guest driver restarted; closing {Count} host connections")]
     public static partial void DriverRestarted(ILogger logger, int count);
 
+    [LoggerMessage(14, LogLevel.Debug, "{Connection}: closed ({Reason})")]
+    public static partial void ConnectionClosed(ILogger logger, string connection, string reason);
+
+    [LoggerMessage(15, LogLevel.Debug, "{Connection}: opened ({How})")]
+    public static partial void ConnectionOpened(ILogger logger, string connection, string how);
+
     [LoggerMessage(13, LogLevel.Debug, "{Connection}: timed out; connection reset")]
     public static partial void ConnectionTimedOut(ILogger logger, string connection);
 }

@@ -259,6 +259,7 @@ internal sealed partial class VsockDevice
 
     private void AddConnection(VsockConnection connection)
     {
+        Log.ConnectionOpened(_logger, connection.ToString(), connection.State == ConnectionState.Connecting ? "host connects" : "guest connects");
         _connections.Add(connection.Key, connection);
         connection.Watch = Context.Watch(connection.Host.SafeHandle, HostEvents, events => OnHostEvent(connection, events));
     }
@@ -370,16 +371,17 @@ internal sealed partial class VsockDevice
             return;
         }
         EnqueueControl(VsockHeader.Create(VsockConstants.HostCid, c.LocalPort, GuestCid, c.PeerPort, c.Type, VsockOp.Rst));
-        DropConnection(c);
+        DropConnection(c, "reset sent");
     }
 
     /// <summary>Forgets the connection and closes the host socket (no packet to the guest).</summary>
-    private void DropConnection(VsockConnection c)
+    private void DropConnection(VsockConnection c, string reason = "guest reset")
     {
         if (c.Closed)
         {
             return;
         }
+        Log.ConnectionClosed(_logger, c.ToString(), reason);
         _connections.Remove(c.Key);
         CloseHostSide(c);
     }

@@ -64,7 +64,7 @@ internal sealed partial class VsockDevice
         {
             if (connection is not null)
             {
-                DropConnection(connection); // the guest reused the address: the old one is gone (guest reboot)
+                DropConnection(connection, "address reused by a new REQUEST"); // the guest reused the address: the old one is gone (guest reboot)
             }
             ConnectToHost(header);
             return;

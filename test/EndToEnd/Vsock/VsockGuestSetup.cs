@@ -14,7 +14,8 @@ internal sealed class VsockGuestSetup : IDisposable
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("vsk-").FullName;
         UdsPath = Path.Combine(Directory, "vm.vsock");
-        Daemon = new DaemonSpec("vsock", ["--guest-cid", $"{cid}", "--uds-path", UdsPath, .. extra]) { Id = daemonId };
+        string[] log = Environment.GetEnvironmentVariable("VHOSTD_VSOCK_LOG") is { Length: > 0 } level ? ["--log-level", level] : [];
+        Daemon = new DaemonSpec("vsock", ["--guest-cid", $"{cid}", "--uds-path", UdsPath, .. log, .. extra]) { Id = daemonId };
     }
 
     public string Directory { get; }

@@ -55,6 +55,10 @@ public sealed class VsockGuestTests(ITestOutputHelper output)
         }, output);
 
         cancel.Cancel();
+        if (hostSide is { IsCompleted: true } done)
+        {
+            output.WriteLine($"host side: {done.Result}");
+        }
         GuestAssert.Passed(result, "vsock_device", "rst_no_listener", "g2h_echo", "fast_during_slow", "slow_still_running",
             "slow_sent", "seqpacket_g2h", "h2g_echo_served", "seqpacket_h2g_served");
         var rstTime = TimeSpan.FromMilliseconds(10 * (result.InfoNumber("rst_no_listener-cs") ?? 0));

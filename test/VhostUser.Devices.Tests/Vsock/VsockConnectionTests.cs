@@ -196,3 +196,22 @@ public sealed class VsockConnectionTests
         Assert.Equal("new", Encoding.ASCII.GetString(HostSockets.ReadExactly(second, 3)));
     }
 }
+
+public sealed class VsockTimeoutTests
+{
+    [Fact]
+    public void HostConnect_GuestNeverAnswers_ResetAfterTimeout()
+    {
+        using var host = new VsockTestHost(3);
+        using var client = HostSockets.Connect(host.UdsPath);
+        client.ReceiveTimeout = 20_000;
+        HostSockets.SendText(client, "CONNECT 6000\n");
+        var (request, _) = host.Guest.Receive();
+        Assert.Equal(VsockOp.Request, request.Op);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (reset, _) = host.Guest.Receive(TimeSpan.FromSeconds(15));
+        Assert.Equal(VsockOp.Rst, reset.Op);
+        Assert.Empty(HostSockets.ReadToEnd(client));
+        Assert.InRange(clock.Elapsed.TotalSeconds, 8, 14);
+    }
+}
