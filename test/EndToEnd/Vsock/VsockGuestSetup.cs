@@ -55,7 +55,7 @@ internal sealed class VsockGuestSetup : IDisposable
     }
 
     /// <summary>The main guest script (busybox sh + check.sh); check names as in VsockGuestTests.</summary>
-    public static string Script(long bytes, int slowBytes, int[] messageSizes) => $$"""
+    public static string Script(long bytes, int slowBytes, int[] messageSizes, bool hostToGuest) => $$"""
         check vsock_device wait_for /dev/vsock 10
 
         # A port with no host listener: the device answers RST, connect fails with ECONNRESET.
@@ -85,6 +85,8 @@ internal sealed class VsockGuestSetup : IDisposable
 
         # Seqpacket guest -> host: mixed sizes echoed whole and in order.
         check seqpacket_g2h vsock-seqpacket client 2 5002 {{string.Join(' ', messageSizes)}}
+
+        [ "{{(hostToGuest ? 1 : 0)}}" = 1 ] || exit 0
 
         # Host -> guest: an echo for the big transfer, a forking echo for concurrent connections,
         # a seqpacket echo; the host starts when it sees vsock_ready and is done when they exit.
