@@ -94,6 +94,9 @@ internal sealed class FsQueue : IDisposable
                 // As a driver does before sleeping: ask for an interrupt, then look once more,
                 // since the device may have completed something before it saw the request.
                 Driver.EnableInterrupts();
+                // The used_event store must be visible before the re-check loads the used index
+                // (x86 reorders a store after a later load): the driver-side mb() of the virtio spec.
+                Interlocked.MemoryBarrier();
                 recheck = true;
                 continue;
             }

@@ -55,26 +55,26 @@ internal sealed class FsSession : IDisposable
         return session;
     }
 
-    /// <summary>A synchronous request on request queue 1: (errno, payload).</summary>
-    public (int Errno, byte[] Payload) Call(uint opcode, ulong node, byte[] args, int replyCapacity = 4096)
+    /// <summary>A synchronous request on request queue <paramref name="q"/> (only from that queue's thread): (errno, payload).</summary>
+    public (int Errno, byte[] Payload) Call(int q, uint opcode, ulong node, byte[] args, int replyCapacity = 4096)
     {
         var request = new byte[FuseWire.InHeader + args.Length];
         FuseWire.Request(request, opcode, NextUnique(), node, args);
-        var reply = Queues[1].CallOnce(request, replyCapacity);
+        var reply = Queues[q].CallOnce(request, replyCapacity);
         return (FuseWire.Error(reply), reply[FuseWire.OutHeader..]);
     }
 
     /// <summary>LOOKUP → node id.</summary>
-    public ulong Lookup(string name)
+    public ulong Lookup(int q, string name)
     {
-        var (errno, payload) = Call(FuseWire.Lookup, 1, FuseWire.Name(name));
+        var (errno, payload) = Call(q, FuseWire.Lookup, 1, FuseWire.Name(name));
         return errno == 0 ? BinaryPrimitives.ReadUInt64LittleEndian(payload) : throw new InvalidOperationException($"LOOKUP {name}: errno {errno}");
     }
 
     /// <summary>OPEN → file handle.</summary>
-    public ulong Open(ulong node, uint flags)
+    public ulong Open(int q, ulong node, uint flags)
     {
-        var (errno, payload) = Call(FuseWire.Open, node, FuseWire.OpenArgs(flags));
+        var (errno, payload) = Call(q, FuseWire.Open, node, FuseWire.OpenArgs(flags));
         return errno == 0 ? BinaryPrimitives.ReadUInt64LittleEndian(payload) : throw new InvalidOperationException($"OPEN: errno {errno}");
     }
 

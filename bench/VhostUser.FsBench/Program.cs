@@ -127,23 +127,71 @@ static double RunOnQueues(FsSession session, string workload, int queues, double
     var counts = new long[queues + 1];
     var clock = Stopwatch.StartNew();
     var until = seconds > 0 ? DateTime.UtcNow.AddSeconds(seconds) : DateTime.MaxValue;
-    var threads = Enumerable.Range(1, queues).Select(q => new Thread(() => counts[q] = Workloads.Run(workload, session, q, until, runId))).ToList();
+    Exception? failure = null;
+    var threads = Enumerable.Range(1, queues).Select(q => new Thread(() =>
+    {
+        try
+        {
+            counts[q] = Workloads.Run(workload, session, q, until, runId);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+    })).ToList();
     threads.ForEach(t => t.Start());
     threads.ForEach(t => t.Join());
+    if (failure is not null)
+    {
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+    }
     return counts.Sum() / clock.Elapsed.TotalSeconds;
 }
 
 static double CpuSeconds(int pid)
 {
-    // /proc/PID/stat fields 14 and 15 (utime, stime) in clock ticks (100 per second), after the ")".
-    string stat = File.ReadAllText($"/proc/{pid}/stat");
-    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-    return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    // utime + stime (/proc/PID/stat fields 14, 15; clock ticks, 100 per second) of the daemon and
+    // every process below it (virtiofsd's sandbox forks a child that does the work).
+    var stats = new Dictionary<int, (int Parent, double Seconds)>();
+    foreach (string dir in Directory.EnumerateDirectories("/proc"))
+    {
+        if (!int.TryParse(Path.GetFileName(dir), out int id))
+        {
+            continue;
+        }
+        try
+        {
+            string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            double seconds = (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            stats[id] = (int.Parse(fields[1], CultureInfo.InvariantCulture), seconds);
+        }
+        catch (IOException)
+        {
+        }
+    }
+    bool Below(int id)
+    {
+        for (int depth = 0; depth < 16 && id > 1; depth++)
+        {
+            if (id == pid)
+            {
+                return true;
+            }
+            id = stats.TryGetValue(id, out var s) ? s.Parent : 0;
+        }
+        return false;
+    }
+    return stats.Where(kv => Below(kv.Key)).Sum(kv => kv.Value.Seconds);
 }
 
 static void Prepare(string dir)
 {
     Directory.CreateDirectory(dir);
+    foreach (string leftover in Directory.EnumerateFiles(dir, "*-create-q*"))
+    {
+        File.Delete(leftover); // names an interrupted create run did not unlink
+    }
     string data = Path.Combine(dir, "data");
     if (!File.Exists(data) || new FileInfo(data).Length != Workloads.DataFileSize)
     {
@@ -157,10 +205,11 @@ static void Prepare(string dir)
     }
     for (int q = 1; q <= 16; q++)
     {
+        // Allocated up front, so every seqwrite run overwrites (the first would otherwise also allocate).
         string write = Path.Combine(dir, $"write-{q}");
-        if (!File.Exists(write))
+        if (!File.Exists(write) || new FileInfo(write).Length < Workloads.DataFileSize)
         {
-            File.WriteAllBytes(write, []);
+            using var handle = File.OpenHandle(write, FileMode.Create, FileAccess.Write, preallocationSize: Workloads.DataFileSize);
         }
     }
     using var warm = File.OpenRead(data); // page cache warm for the read workloads

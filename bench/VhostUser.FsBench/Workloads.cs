@@ -23,7 +23,7 @@ internal static class Workloads
         return name switch
         {
             "stat" => Stat(session, queue, until),
-            "create" => Create(session, queue, until, $"{runId}-q{q}"),
+            "create" => Create(session, q, until, $"{runId}-q{q}"),
             "unlink" => Unlink(session, queue, until, $"{runId}-q{q}"),
             "randread" => ReadWrite(session, queue, until, 4096, random: true, write: false, q),
             "seqread" => ReadWrite(session, queue, until, 1 << 20, random: false, write: false, q),
@@ -42,8 +42,9 @@ internal static class Workloads
             (_, reply) => Check(reply, "LOOKUP"), until);
     }
 
-    private static long Create(FsSession session, FsQueue queue, DateTime until, string prefix)
+    private static long Create(FsSession session, int q, DateTime until, string prefix)
     {
+        var queue = session.Queues[q];
         // Per slot: CREATE → RELEASE → FORGET (as the guest kernel does once it drops the inode,
         // so neither daemon runs out of fds) → next CREATE. Counted once per file.
         var handles = new ulong[queue.Depth];
@@ -86,7 +87,7 @@ internal static class Workloads
         {
             if (handles[slot] != 0)
             {
-                session.Call(FuseWire.Release, nodes[slot], FuseWire.ReleaseArgs(handles[slot]));
+                session.Call(q, FuseWire.Release, nodes[slot], FuseWire.ReleaseArgs(handles[slot]));
             }
         }
         File.WriteAllText(CountFile(prefix), created.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -104,8 +105,8 @@ internal static class Workloads
 
     private static long ReadWrite(FsSession session, FsQueue queue, DateTime until, int size, bool random, bool write, int q)
     {
-        ulong node = session.Lookup(write ? $"write-{q}" : "data");
-        ulong handle = session.Open(node, write ? 2u : 0u);
+        ulong node = session.Lookup(q, write ? $"write-{q}" : "data");
+        ulong handle = session.Open(q, node, write ? 2u : 0u);
         var rng = new Random(q);
         long offset = 0;
         var args = new byte[40];
@@ -120,7 +121,7 @@ internal static class Workloads
             }
             return (FuseWire.Request(request, FuseWire.Read, session.NextUnique(), node, args), size + FuseWire.OutHeader);
         }, (_, reply) => Check(reply, write ? "WRITE" : "READ") && (write || reply.Length == size + FuseWire.OutHeader), until);
-        session.Call(FuseWire.Release, node, FuseWire.ReleaseArgs(handle));
+        session.Call(q, FuseWire.Release, node, FuseWire.ReleaseArgs(handle));
         return done;
     }
 
