@@ -5,6 +5,7 @@
 //       --a "out/vhost-user-fs --socket-path {socket} --shared-dir {dir}" \
 //       --b ".cache/virtiofsd/virtiofsd --socket-path {socket} --shared-dir {dir}" \
 //       [--queues 1,4] [--depth 8] [--duration 3] [--repeat 3] [--workloads stat,create,unlink,randread,seqread,seqwrite]
+//       [--bench-cpu 0] [--daemon-cpu 1]      (-1: no pinning)
 //
 // Each (workload, queue count) is run --repeat times per daemon in alternating order (A B, B A, …)
 // with a fresh daemon per run; the table shows medians and the ratio A/B.
@@ -19,8 +20,13 @@ if (options is null)
     return 2;
 }
 Prepare(options.Dir);
+if (options.BenchCpu >= 0 && OperatingSystem.IsLinux())
+{
+    // The driver threads on one CPU, the daemon (taskset) on another: less migration noise on a shared machine.
+    Process.GetCurrentProcess().ProcessorAffinity = (nint)(1L << options.BenchCpu);
+}
 var rows = new List<string>();
-Console.WriteLine($"# {Environment.ProcessorCount} CPUs, depth {options.Depth} per queue, {options.Duration} s per run, {options.Repeat} runs per daemon");
+Console.WriteLine($"# {Environment.ProcessorCount} CPUs, depth {options.Depth} per queue, {options.Duration} s per run, {options.Repeat} runs per daemon, bench on CPU {options.BenchCpu}, daemon on CPU {options.DaemonCpu}");
 foreach (int queues in options.Queues)
 {
     foreach (string workload in options.Workloads.Where(w => w != "unlink"))
@@ -74,7 +80,8 @@ static (double Ops, double? Unlink, double CpuUs) Measure(Options options, strin
 {
     string socket = Path.Combine(Path.GetTempPath(), $"vhost-fs-bench-{Environment.ProcessId}.sock");
     File.Delete(socket);
-    using var daemon = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "exec " + command.Replace("{socket}", socket).Replace("{dir}", options.Dir)])
+    string pin = options.DaemonCpu >= 0 ? $"taskset -c {options.DaemonCpu} " : "";
+    using var daemon = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "exec " + pin + command.Replace("{socket}", socket).Replace("{dir}", options.Dir)])
     {
         RedirectStandardError = true,
         RedirectStandardOutput = true,
@@ -235,7 +242,9 @@ static Options? ParseArguments(string[] args)
         int.Parse(values.GetValueOrDefault("--depth", "8"), CultureInfo.InvariantCulture),
         double.Parse(values.GetValueOrDefault("--duration", "3"), CultureInfo.InvariantCulture),
         int.Parse(values.GetValueOrDefault("--repeat", "3"), CultureInfo.InvariantCulture),
-        values.GetValueOrDefault("--workloads", string.Join(',', Workloads.All)).Split(','));
+        values.GetValueOrDefault("--workloads", string.Join(',', Workloads.All)).Split(','),
+        int.Parse(values.GetValueOrDefault("--bench-cpu", "0"), CultureInfo.InvariantCulture),
+        int.Parse(values.GetValueOrDefault("--daemon-cpu", "1"), CultureInfo.InvariantCulture));
 }
 
-internal sealed record Options(string Dir, string A, string B, int[] Queues, int Depth, double Duration, int Repeat, string[] Workloads);
+internal sealed record Options(string Dir, string A, string B, int[] Queues, int Depth, double Duration, int Repeat, string[] Workloads, int BenchCpu, int DaemonCpu);
