@@ -66,6 +66,9 @@ internal sealed class FsDevice : VirtioDevice, IDisposable
             else
             {
                 queue.Complete(chain, _server.Handle(chain));
+                // Tell the driver now rather than after the whole batch: it refills the ring while
+                // we serve the next request (with EVENT_IDX this signals only when the driver asked).
+                queue.FlushNotification();
             }
         }
     }

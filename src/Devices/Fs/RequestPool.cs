@@ -109,6 +109,7 @@ internal sealed class RequestPool : IDisposable
         while (completions.Done.TryDequeue(out var done))
         {
             queue.Complete(done.Chain, done.Written);
+            queue.FlushNotification();
         }
     }
 
