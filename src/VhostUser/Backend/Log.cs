@@ -77,4 +77,7 @@ internal static partial class Log
 
     [LoggerMessage(24, LogLevel.Information, "queue {Queue}: connection lost with {Count} chains in flight; the inflight area keeps them for the next connection")]
     public static partial void InflightAbandoned(ILogger logger, int queue, int count);
+
+    [LoggerMessage(25, LogLevel.Warning, "queue {Queue}: the ring has {Size} entries, the inflight area room for {Entries}; the ring runs without inflight tracking")]
+    public static partial void InflightAreaTooSmall(ILogger logger, int queue, int size, int entries);
 }

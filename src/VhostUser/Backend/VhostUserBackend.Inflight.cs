@@ -19,7 +19,8 @@ public sealed partial class VhostUserBackend
 {
     private MappedRegion? _inflightArea;
     private int _inflightQueueCount;
-    private int _inflightQueueSize;
+    private long _inflightStride;
+    private int _inflightEntries;
 
     /// <summary>True while an inflight area is set: a lost connection leaves I/O to it.</summary>
     private bool HasInflightArea => _inflightArea is not null;
@@ -30,10 +31,12 @@ public sealed partial class VhostUserBackend
         RequireInflightFeature(m.Request);
         var request = m.Read<InflightRegion>();
         CheckInflightGeometry(request.QueueCount, request.QueueSize, m.Request);
-        long size = InflightLayout.AreaSize(request.QueueCount, request.QueueSize);
+        // Room for the largest ring we accept, not just the announced queue_size (EntriesPerRegion).
+        int entries = Math.Max(request.QueueSize, _device.MaxQueueSize);
+        long size = InflightLayout.AreaSize(request.QueueCount, entries);
         using var fd = MemFd.Create("vhost-user-inflight", size); // zero-filled: version 0, "fresh"
         _connection.Reply((uint)m.Request, new InflightRegion((ulong)size, 0, request.QueueCount, request.QueueSize, 0), [fd]);
-        Log.InflightAreaCreated(_logger, request.QueueCount, request.QueueSize, size);
+        Log.InflightAreaCreated(_logger, request.QueueCount, entries, size);
         return true;
     }
 
@@ -43,11 +46,12 @@ public sealed partial class VhostUserBackend
         var region = m.Read<InflightRegion>();
         m.Fds.Expect(1, m.Request);
         CheckInflightGeometry(region.QueueCount, region.QueueSize, m.Request);
-        long needed = InflightLayout.AreaSize(region.QueueCount, region.QueueSize);
-        if (region.MmapSize < (ulong)needed || region.MmapSize > long.MaxValue || region.MmapOffset % (ulong)MappedRegion.PageSize != 0)
+        long stride = region.MmapSize > long.MaxValue ? 0 : (long)(region.MmapSize / region.QueueCount) & ~63L;
+        int entries = InflightLayout.EntriesPerRegion(stride);
+        if (entries < region.QueueSize || region.MmapOffset % (ulong)MappedRegion.PageSize != 0)
         {
             throw new ProtocolException(ProtocolError.InvalidPayload,
-                $"SET_INFLIGHT_FD: {region.MmapSize} bytes at offset {region.MmapOffset} for {region.QueueCount} queues of {region.QueueSize} (need {needed}, page-aligned offset)");
+                $"SET_INFLIGHT_FD: {region.MmapSize} bytes at offset {region.MmapOffset} do not hold {region.QueueCount} queues of {region.QueueSize} (page-aligned offset needed)");
         }
         if (AnyRingStarted())
         {
@@ -61,24 +65,29 @@ public sealed partial class VhostUserBackend
         _inflightArea?.Dispose();
         _inflightArea = mapping;
         _inflightQueueCount = region.QueueCount;
-        _inflightQueueSize = region.QueueSize;
-        Log.InflightAreaSet(_logger, region.QueueCount, region.QueueSize, region.MmapSize);
+        _inflightStride = stride;
+        _inflightEntries = entries;
+        Log.InflightAreaSet(_logger, region.QueueCount, entries, region.MmapSize);
         return false;
     }
 
-    /// <summary>The region ring <paramref name="index"/> of <paramref name="size"/> entries records into, if any.</summary>
+    /// <summary>
+    /// The region ring <paramref name="index"/> of <paramref name="size"/> entries records into,
+    /// if any. A ring larger than the region runs without tracking (and says so) rather than not
+    /// at all.
+    /// </summary>
     private InflightQueue? InflightFor(int index, int size)
     {
         if (_inflightArea is null || index >= _inflightQueueCount)
         {
             return null;
         }
-        if (size > _inflightQueueSize)
+        if (size > _inflightEntries)
         {
-            throw new ProtocolException(ProtocolError.InvalidState,
-                $"queue {index} has {size} entries but the inflight area was made for {_inflightQueueSize}");
+            Log.InflightAreaTooSmall(_logger, index, size, _inflightEntries);
+            return null;
         }
-        return new InflightQueue(_inflightArea, (ulong)InflightLayout.QueueRegionOffset(index, _inflightQueueSize), _inflightQueueSize);
+        return new InflightQueue(_inflightArea, (ulong)(index * _inflightStride), _inflightEntries);
     }
 
     private void DisposeInflightArea()

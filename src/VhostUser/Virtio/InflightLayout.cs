@@ -82,6 +82,15 @@ public static class InflightLayout
     /// <summary>Offset of queue <paramref name="queueIndex"/>'s region in the area.</summary>
     public static long QueueRegionOffset(int queueIndex, int queueSize) => queueIndex * QueueRegionSize(queueSize);
 
+    /// <summary>
+    /// Entries a queue region of <paramref name="stride"/> bytes has room for (0 if none). The
+    /// back end derives the stride from the area it handed out (mmap_size / num_queues) rather
+    /// than from the front end's queue_size: QEMU announces its queue-size property (128 by
+    /// default) while a virtio-mmio guest may choose a ring up to 1024 entries.
+    /// </summary>
+    public static int EntriesPerRegion(long stride) =>
+        stride < PackedHeaderSize + PackedEntrySize ? 0 : (int)Math.Min((stride - PackedHeaderSize) / PackedEntrySize, 32768);
+
     /// <summary>Offset of split entry <paramref name="index"/> in its queue region.</summary>
     public static int SplitEntryOffset(int index) => SplitHeaderSize + SplitEntrySize * index;
 
