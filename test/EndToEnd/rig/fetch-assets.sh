@@ -21,8 +21,8 @@ GUEST_DIR="$CACHE/guest"
 # Guest tools copied into initramfs images by tests (binaries + ldd libraries). Keep it cheap.
 GUEST_TOOL_PACKAGES="${GUEST_TOOL_PACKAGES:-socat fio e2fsprogs util-linux i2c-tools gpiod alsa-utils evtest sg3-utils}"
 # Host tools the rig itself uses: cpio packs the initramfs, kmod's depmod builds modules.dep,
-# xz-utils decompresses .ko.xz modules.
-HOST_TOOL_PACKAGES="cpio kmod xz-utils"
+# xz-utils decompresses .ko.xz modules, gcc + libc6-dev build small guest helpers (Fs/fsprobe.c).
+HOST_TOOL_PACKAGES="cpio kmod xz-utils gcc libc6-dev"
 QEMU_PACKAGES="qemu-system-x86 qemu-utils qemu-system-gui qemu-block-extra qemu-system-data"
 KERNEL_PATTERN='^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$'
 
