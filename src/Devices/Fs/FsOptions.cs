@@ -65,7 +65,7 @@ internal sealed record FsOptions
 
     public SandboxMode Sandbox { get; init; } = SandboxMode.Namespace;
 
-    public FileHandleMode InodeFileHandles { get; init; } = FileHandleMode.Never;
+    public FileHandleMode InodeFileHandles { get; init; } = FileHandleMode.Prefer;
 
     public int ThreadPoolSize { get; init; }
 

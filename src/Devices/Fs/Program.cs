@@ -17,7 +17,7 @@ var xattr = new Option<bool>("--xattr") { Description = "serve extended attribut
 var posixAcl = new Option<bool>("--posix-acl") { Description = "serve POSIX ACLs (needs --xattr)" };
 var readOnly = new Option<bool>("--readonly") { Description = "refuse every change" };
 var sandbox = new Option<string>("--sandbox") { Description = "namespace, chroot or none", HelpName = "MODE", DefaultValueFactory = _ => "namespace" };
-var fileHandles = new Option<string>("--inode-file-handles") { Description = "never, prefer or mandatory: keep inodes as file handles, not fds", HelpName = "MODE", DefaultValueFactory = _ => "never" };
+var fileHandles = new Option<string>("--inode-file-handles") { Description = "never, prefer or mandatory: keep inodes as file handles, not fds (prefer: where the kernel allows)", HelpName = "MODE", DefaultValueFactory = _ => "prefer" };
 var threadPool = new Option<int>("--thread-pool-size") { Description = "threads serving requests off the queue threads (0: on the queue threads)", HelpName = "N", DefaultValueFactory = _ => 0 };
 var submounts = new Option<bool>("--announce-submounts") { Description = "tell the guest about mount points inside the shared directory" };
 foreach (var option in new Option[] { sharedDir, tag, queues, cache, writeback, xattr, posixAcl, readOnly, sandbox, fileHandles, threadPool, submounts })
@@ -48,7 +48,7 @@ return commandLine.Run(args, invocation =>
     }
     Sandbox.RaiseFileLimit(logger);
     Sandbox.Enter(options.Sandbox, options.SharedDir, logger);
-    Log.Serving(logger, options.SharedDir, options.RequestQueues, options.Cache, options.Sandbox, options.InodeFileHandles, options.ThreadPoolSize);
+    Log.Serving(logger, options.SharedDir, options.RequestQueues, options.Cache, options.Sandbox, fs.FileHandles, options.ThreadPoolSize);
     var device = new FsDevice(options, fs);
     return [new DaemonEndpoint(device, fd is null ? invocation.SocketPath : null, fd)];
 });

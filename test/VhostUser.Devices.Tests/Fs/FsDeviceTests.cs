@@ -47,7 +47,7 @@ public sealed class FsDeviceTests
     [InlineData("mandatory")]
     public void InodeFileHandles_ManyLookups_HoldNoFdPerInode(string mode)
     {
-        using var bed = new FsTestBed(configure: o => o with { InodeFileHandles = Enum.Parse<FileHandleMode>(mode, true) });
+        using var bed = new FsTestBed(configure: o => o with { InodeFileHandles = Enum.Parse<FileHandleMode>(mode, true) }, handleFdCacheSize: 50);
         for (int i = 0; i < 200; i++)
         {
             File.WriteAllText(bed.HostPath($"f{i}"), $"{i}");
@@ -62,6 +62,27 @@ public sealed class FsDeviceTests
         }
         Assert.Equal(201, bed.FileSystem.InodeCount);
         Assert.Equal(0, bed.FileSystem.InodeFdCount);
+        Assert.InRange(bed.FileSystem.CachedFdCount, 1, 50);
+    }
+
+    [Fact]
+    public void InodeFileHandles_TmpFileAndUnlinkedOpenFile_StillWork()
+    {
+        using var bed = new FsTestBed(configure: o => o with { InodeFileHandles = FileHandleMode.Prefer }, handleFdCacheSize: 0);
+        var (errno, payload) = bed.Client.Call(FuseOpcode.TmpFile, Root, FuseClient.Bytes(new FuseCreateIn { Flags = 2, Mode = 0x81a4 }));
+        Assert.Equal(0, errno);
+        var entry = System.Runtime.InteropServices.MemoryMarshal.Read<FuseEntryOut>(payload);
+        Assert.Equal(0, bed.Client.GetAttr(entry.NodeId).Errno);
+        Assert.Equal(0, bed.Client.Call(FuseOpcode.Link, Root, FuseClient.Concat(FuseClient.Bytes(new FuseLinkIn { OldNodeId = entry.NodeId }), FuseClient.Name("linked"))).Errno);
+        Assert.True(File.Exists(bed.HostPath("linked")));
+    }
+
+    [Fact]
+    public void Options_Default_KeepsInodesByHandleWhereTheKernelAllows()
+    {
+        var options = FsOptions.Create(Path.GetTempPath(), null, 1, "auto", false, false, false, false, "none", "prefer", 0, false);
+        using var fs = new VhostUser.Devices.Fs.Passthrough.PassthroughFs(options);
+        Assert.Equal(FileHandleMode.Prefer, fs.FileHandles); // root here: open_by_handle_at works
     }
 
     [Fact]

@@ -14,12 +14,12 @@ internal sealed class FsTestBed : IDisposable
     private readonly InProcessDaemon _daemon;
     private readonly DriverHarness _driver;
 
-    public FsTestBed(int requestQueues = 1, Func<FsOptions, FsOptions>? configure = null, bool init = true)
+    public FsTestBed(int requestQueues = 1, Func<FsOptions, FsOptions>? configure = null, bool init = true, int handleFdCacheSize = HandleFdCache.DefaultSize)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("vhost-fs-test-").FullName;
-        var options = FsOptions.Create(Directory, null, requestQueues, "auto", false, true, false, false, "none", "never", 0, false);
+        var options = FsOptions.Create(Directory, null, requestQueues, "auto", false, true, false, false, "none", "prefer", 0, false);
         Options = configure?.Invoke(options) ?? options;
-        FileSystem = new PassthroughFs(Options);
+        FileSystem = new PassthroughFs(Options, handleFdCacheSize);
         Device = new FsDevice(Options, FileSystem);
         _daemon = new InProcessDaemon(Device);
         _driver = new DriverHarness(_daemon.Frontend, VirtioFeatures.Version1 | VirtioFeatures.IndirectDesc | VirtioFeatures.EventIdx, 16 << 20);

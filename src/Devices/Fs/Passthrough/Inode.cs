@@ -32,6 +32,13 @@ internal sealed class Inode
     /// <summary>File handle, when the inode is kept by handle.</summary>
     public FileHandle? Handle { get; }
 
+    /// <summary>
+    /// For an inode kept by handle: the descriptor last opened from the handle, kept while the
+    /// inode is among the most recently used (HandleFdCache), so busy inodes cost one
+    /// open_by_handle_at, not one per request.
+    /// </summary>
+    public FileDescriptor? CachedFd;
+
     /// <summary>Kernel lookups not yet forgotten; guarded by the store's lock.</summary>
     public ulong LookupCount { get; set; }
 

@@ -87,7 +87,11 @@ internal sealed class InodeStore
                 gone = inode;
             }
         }
-        gone?.Fd?.Dispose();
+        if (gone is not null)
+        {
+            gone.Fd?.Dispose();
+            Interlocked.Exchange(ref gone.CachedFd, null)?.Dispose();
+        }
     }
 
     /// <summary>Drops every inode but the root (session end).</summary>
@@ -109,6 +113,7 @@ internal sealed class InodeStore
         foreach (var inode in gone)
         {
             inode.Fd?.Dispose();
+            Interlocked.Exchange(ref inode.CachedFd, null)?.Dispose();
         }
     }
 }

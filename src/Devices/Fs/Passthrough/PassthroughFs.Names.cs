@@ -163,10 +163,11 @@ internal sealed partial class PassthroughFs
         }
         var key = new InodeKey(Device(st), st.Ino, st.MountId);
         FileHandle? handle = null;
-        if (_options.InodeFileHandles != FileHandleMode.Never)
+        // An inode without names (O_TMPFILE, or unlinked meanwhile) cannot be opened by handle: keep its fd.
+        if (FileHandles != FileHandleMode.Never && st.Nlink > 0)
         {
             errno = TryMakeHandle(fd, st.Mode & LibC.S_IFMT, out handle);
-            if (handle is null && _options.InodeFileHandles == FileHandleMode.Mandatory)
+            if (handle is null && FileHandles == FileHandleMode.Mandatory)
             {
                 fd.Dispose();
                 return errno;

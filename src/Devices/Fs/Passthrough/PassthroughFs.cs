@@ -24,13 +24,15 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
     private readonly FileDescriptor _rootDir;
     private readonly Dictionary<int, FileDescriptor> _mountFds = [];
     private readonly ulong _timeout;
+    private readonly HandleFdCache _fdCache;
     private bool _writeback;
     private bool _useOpenat2 = true;
 
     /// <summary>Opens the shared directory and /proc/self/fd; throws <see cref="IOException"/> if either fails.</summary>
-    public PassthroughFs(FsOptions options)
+    public PassthroughFs(FsOptions options, int handleFdCacheSize = HandleFdCache.DefaultSize)
     {
         _options = options;
+        _fdCache = new HandleFdCache(handleFdCacheSize);
         _timeout = options.Cache switch
         {
             CachePolicy.Never => 0,
@@ -41,7 +43,11 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
         _procSelfFd = OpenAbsolute("/proc/self/fd", LibC.O_PATH | LibC.O_DIRECTORY);
         _rootDir = OpenAbsolute(options.SharedDir, LibC.O_RDONLY | LibC.O_DIRECTORY);
         InstallRoot(OpenAbsolute(options.SharedDir, LibC.O_PATH | LibC.O_DIRECTORY));
+        FileHandles = ProbeFileHandles(options.InodeFileHandles);
     }
+
+    /// <summary>The --inode-file-handles mode in effect (prefer becomes never where handles cannot be opened).</summary>
+    public FileHandleMode FileHandles { get; }
 
     /// <summary>Inodes held (root included).</summary>
     public int InodeCount => _inodes.Count;
@@ -51,6 +57,9 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
 
     /// <summary>Inodes held as fds (not file handles): what --inode-file-handles saves.</summary>
     public int InodeFdCount { get; private set; }
+
+    /// <summary>Descriptors kept open for recently used handle inodes (at most the cache size).</summary>
+    public int CachedFdCount => _fdCache.Count;
 
     public FuseInitFlags Init(FuseInitFlags kernelFlags)
     {
@@ -110,6 +119,35 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
         _inodes.SetRoot(new Inode(InodeStore.RootId, key, st.Mode & LibC.S_IFMT, rootFd, null));
     }
 
+    /// <summary>
+    /// Checks that a handle of the shared directory can be made and opened again (open_by_handle_at
+    /// needs CAP_DAC_READ_SEARCH, and not every file system has handles).
+    /// </summary>
+    private FileHandleMode ProbeFileHandles(FileHandleMode wanted)
+    {
+        if (wanted == FileHandleMode.Never)
+        {
+            return wanted;
+        }
+        var root = _inodes.Get(InodeStore.RootId)!.Fd!;
+        int errno = TryMakeHandle(root, LibC.S_IFDIR, out var handle);
+        if (handle is not null)
+        {
+            int raw = LibC.open_by_handle_at(handle.MountFd, ref handle.Bytes[0], LibC.O_PATH | LibC.O_CLOEXEC);
+            if (raw >= 0)
+            {
+                _ = LibC.close(raw);
+                return wanted;
+            }
+            errno = Errno.Last;
+        }
+        if (wanted == FileHandleMode.Mandatory)
+        {
+            throw new IOException($"--inode-file-handles mandatory: file handles do not work here (errno {errno}; open_by_handle_at needs CAP_DAC_READ_SEARCH)");
+        }
+        return FileHandleMode.Never;
+    }
+
     private static FileDescriptor OpenAbsolute(string path, int flags)
     {
         var bytes = NulTerminated(path);
@@ -144,15 +182,36 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
             fd = new PathFd(inode.Fd, owned: false);
             return 0;
         }
+        if (Volatile.Read(ref inode.CachedFd) is { } cached && TryBorrow(cached))
+        {
+            fd = new PathFd(cached, owned: false, borrowed: true);
+            return 0;
+        }
         var handle = inode.Handle!;
         int raw = LibC.open_by_handle_at(handle.MountFd, ref handle.Bytes[0], LibC.O_PATH | LibC.O_CLOEXEC);
         if (raw < 0)
         {
-            int errno = Errno.Last;
-            return errno == Errno.ENOENT ? Errno.ENOENT : errno;
+            return Errno.Last;
         }
-        fd = new PathFd(new FileDescriptor(raw), owned: true);
+        // Borrowed before it is published: an eviction racing with this request only defers the close.
+        var opened = new FileDescriptor(raw);
+        TryBorrow(opened);
+        fd = new PathFd(opened, owned: !_fdCache.TryAdd(inode, opened), borrowed: true);
         return 0;
+    }
+
+    /// <summary>Holds a cached descriptor open for one request (false if it was evicted meanwhile).</summary>
+    private static bool TryBorrow(FileDescriptor fd)
+    {
+        bool added = false;
+        try
+        {
+            fd.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        return added;
     }
 
     /// <summary>Reopens an O_PATH descriptor with real access flags through /proc/self/fd/N.</summary>
@@ -210,13 +269,17 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
 
     private FuseAttrOut ToAttrOut(in LibC.Statx st) => new() { AttrValid = _timeout, Attr = ToAttr(st, 0) };
 
-    /// <summary>An O_PATH descriptor borrowed from an inode, or opened for one operation.</summary>
-    private readonly struct PathFd(FileDescriptor fd, bool owned) : IDisposable
+    /// <summary>An O_PATH descriptor borrowed from an inode or the handle fd cache, or opened for one operation.</summary>
+    private readonly struct PathFd(FileDescriptor fd, bool owned, bool borrowed = false) : IDisposable
     {
         public FileDescriptor Fd { get; } = fd;
 
         public void Dispose()
         {
+            if (borrowed)
+            {
+                Fd.DangerousRelease();
+            }
             if (owned)
             {
                 Fd.Dispose();
