@@ -45,6 +45,20 @@ internal sealed class InodeStore
         }
     }
 
+    /// <summary>Adds a lookup of an inode already known by <paramref name="key"/>; false if it is not known.</summary>
+    public bool TryAddLookup(InodeKey key, out Inode inode)
+    {
+        lock (_lock)
+        {
+            if (_byKey.TryGetValue(key, out inode!))
+            {
+                inode.LookupCount++;
+                return true;
+            }
+            return false;
+        }
+    }
+
     /// <summary>
     /// Adds a lookup of the inode with <paramref name="key"/>: the known inode gets +1, or
     /// <paramref name="create"/> makes a new one with the id it is given. Returns the inode and

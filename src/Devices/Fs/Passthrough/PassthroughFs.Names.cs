@@ -162,6 +162,12 @@ internal sealed partial class PassthroughFs
             return errno;
         }
         var key = new InodeKey(Device(st), st.Ino, st.MountId);
+        if (_inodes.TryAddLookup(key, out var known))
+        {
+            fd.Dispose(); // the common case (a name looked up again): no handle to make
+            entry = Entry(known.NodeId, st, parentMount);
+            return 0;
+        }
         FileHandle? handle = null;
         // An inode without names (O_TMPFILE, or unlinked meanwhile) cannot be opened by handle: keep its fd.
         if (FileHandles != FileHandleMode.Never && st.Nlink > 0)
@@ -182,15 +188,17 @@ internal sealed partial class PassthroughFs
         {
             InodeFdCount++;
         }
-        entry = new FuseEntryOut
-        {
-            NodeId = inode.NodeId,
-            EntryValid = _timeout,
-            AttrValid = _timeout,
-            Attr = ToAttr(st, parentMount),
-        };
+        entry = Entry(inode.NodeId, st, parentMount);
         return 0;
     }
+
+    private FuseEntryOut Entry(ulong nodeId, in LibC.Statx st, ulong parentMount) => new()
+    {
+        NodeId = nodeId,
+        EntryValid = _timeout,
+        AttrValid = _timeout,
+        Attr = ToAttr(st, parentMount),
+    };
 
     /// <summary>Runs a creating call as the caller (fsuid/fsgid), then looks the new name up.</summary>
     private int CreateName(in RequestContext context, ulong parent, ReadOnlySpan<byte> name, out FuseEntryOut entry, Func<FileDescriptor, ReadOnlySpan<byte>, int> create)
