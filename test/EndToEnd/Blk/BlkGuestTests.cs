@@ -204,7 +204,7 @@ public sealed partial class BlkGuestTests(ITestOutputHelper output)
     {
         using var disk = new BlkGuest();
         await using var guestLock = await GuestLock.AcquireAsync();
-        await using var daemon = await BlkDaemon.StartAsync(disk.Directory, "--blk-file", disk.ImagePath, "--log-level", "info");
+        await using var daemon = await BlkDaemon.StartAsync(disk.Directory, "--blk-file", disk.ImagePath, "--direct");
         var clock = Stopwatch.StartNew();
         var events = new List<string>();
         Task? killer = null;
@@ -229,9 +229,13 @@ public sealed partial class BlkGuestTests(ITestOutputHelper output)
             },
             Script = """
                 check disk wait_for /dev/vda 10
+                # CONFIG_WCE: the guest switches the cache to write-through (SET_CONFIG writeback=0);
+                # every write then carries RWF_DSYNC, so more of them are in flight when the kill comes.
+                check write_through sh -c 'echo "write through" > /sys/block/vda/cache_type'
+                check cache_type grep -q "write through" /sys/block/vda/cache_type
                 info fio-started 1
                 fio --name=verify --filename=/dev/vda --direct=1 --ioengine=libaio --iodepth=8 --rw=randwrite --bs=4k \
-                    --numjobs=4 --size=8M --offset_increment=8M --verify=crc32c --verify_fatal=1 --do_verify=1 \
+                    --numjobs=4 --size=8M --offset_increment=8M --loops=10 --verify=crc32c --verify_fatal=1 --do_verify=1 \
                     --group_reporting --output=/tmp/fio.out > /dev/null 2>&1
                 rc=$?
                 info fio-finished "$rc"
@@ -246,7 +250,8 @@ public sealed partial class BlkGuestTests(ITestOutputHelper output)
         }
 
         output.WriteLine(string.Join('\n', events));
-        GuestAssert.Passed(result, "disk", "fio_verify", "no_io_errors");
+        GuestAssert.Passed(result, "disk", "write_through", "cache_type", "fio_verify", "no_io_errors");
+        Assert.Contains("cache mode set by the driver: write through", daemon.Log, StringComparison.Ordinal);
         Assert.Equal(2, daemon.Restarts);
         Assert.True(events.FindIndex(e => e.EndsWith("fio finished", StringComparison.Ordinal)) > events.FindLastIndex(e => e.Contains("restarted", StringComparison.Ordinal)),
             "fio finished before both kills happened: the kills did not hit guest I/O\n" + string.Join('\n', events));
@@ -259,7 +264,7 @@ public sealed partial class BlkGuestTests(ITestOutputHelper output)
     {
         for (int i = 1; i <= 2; i++)
         {
-            await Task.Delay(TimeSpan.FromSeconds(i == 1 ? 3 : 4));
+            await Task.Delay(TimeSpan.FromSeconds(i == 1 ? 2 : 4));
             await daemon.RestartAsync(TimeSpan.FromMilliseconds(300));
             events.Add($"{clock.Elapsed.TotalSeconds:0.0}s daemon killed (SIGKILL) and restarted ({i})");
         }
