@@ -71,23 +71,33 @@ internal sealed class FsGuest : IDisposable
     public string Manifest()
     {
         var lines = new List<string>();
-        foreach (var entry in new DirectoryInfo(SharedDir).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
-        {
-            string relative = Path.GetRelativePath(SharedDir, entry.FullName);
-            if (relative.StartsWith("big/", StringComparison.Ordinal))
-            {
-                continue; // 10 000 empty files: counted below
-            }
-            var stat = Stat(entry.FullName);
-            string detail = entry.LinkTarget ?? (entry is FileInfo ? Hash(entry.FullName) : "dir");
-            lines.Add($"{relative} {stat} {detail}");
-        }
-        if (Directory.Exists(Path.Combine(SharedDir, "big")))
-        {
-            lines.Add($"big/* {Directory.GetFiles(Path.Combine(SharedDir, "big")).Length} files");
-        }
+        Walk(new DirectoryInfo(SharedDir), lines);
         lines.Sort(StringComparer.Ordinal);
         return string.Join("\n", lines);
+    }
+
+    /// <summary>Lists a directory without ever following a symlink (the guest planted links to "/").</summary>
+    private void Walk(DirectoryInfo directory, List<string> lines)
+    {
+        foreach (var entry in directory.EnumerateFileSystemInfos())
+        {
+            string relative = Path.GetRelativePath(SharedDir, entry.FullName);
+            if (relative == "big")
+            {
+                lines.Add($"big/* {Directory.GetFiles(entry.FullName).Length} files"); // 10 000 empty files: counted
+                continue;
+            }
+            if (entry.LinkTarget is { } target)
+            {
+                lines.Add($"{relative} {Stat(entry.FullName)} {target}");
+                continue;
+            }
+            lines.Add($"{relative} {Stat(entry.FullName)} {(entry is FileInfo ? Hash(entry.FullName) : "dir")}");
+            if (entry is DirectoryInfo child)
+            {
+                Walk(child, lines);
+            }
+        }
     }
 
     public void Dispose()
