@@ -30,7 +30,6 @@ public sealed partial class FsGuestTests(ITestOutputHelper output)
         var ours = await RunScriptAsync(transport, "fs", guest => guest.Ours());
         GuestAssert.Passed(ours.Result, FileChecks);
         AssertHostSawTheGuest(ours.Manifest);
-        AssertNothingEscaped(ours.Parent);
 
         if (!FsGuest.HasVirtiofsd)
         {
@@ -67,7 +66,7 @@ public sealed partial class FsGuestTests(ITestOutputHelper output)
                 """,
         }, output);
         GuestAssert.Passed(result, "mount", "files");
-        await WaitForAsync(() => SessionCounts(daemon.Log) is not null);
+        await WaitForAsync(() => SessionCounts(daemon.Log) is { } c && c[1] > 0);
         var counts = SessionCounts(daemon.Log)!;
         output.WriteLine("requests per queue: " + string.Join(' ', counts.Select((n, i) => $"q{i}={n}")));
         for (int q = 1; q <= 4; q++)
@@ -140,7 +139,7 @@ public sealed partial class FsGuestTests(ITestOutputHelper output)
         }
     }
 
-    private async Task<(GuestResult Result, string Manifest, string Parent)> RunScriptAsync(Transport transport, string daemonId, Func<FsGuest, DaemonSpec> daemon)
+    private async Task<(GuestResult Result, string Manifest)> RunScriptAsync(Transport transport, string daemonId, Func<FsGuest, DaemonSpec> daemon)
     {
         using var guest = new FsGuest();
         var result = await Rig.RunAsync(new GuestRun(transport)
@@ -152,7 +151,8 @@ public sealed partial class FsGuestTests(ITestOutputHelper output)
             Tools = { "fsprobe" },
             Script = guest.Script(),
         }, output);
-        return (result, guest.Manifest(), guest.Parent);
+        AssertNothingEscaped(guest.Parent);
+        return (result, guest.Manifest());
     }
 
     private static string Lines(GuestResult result) =>
@@ -185,8 +185,9 @@ public sealed partial class FsGuestTests(ITestOutputHelper output)
 
     private static long[]? SessionCounts(string log)
     {
-        var match = SessionEnded().Match(log);
-        return match.Success ? match.Groups[1].Value.Split(' ').Select(p => long.Parse(p.Split('=')[1], System.Globalization.CultureInfo.InvariantCulture)).ToArray() : null;
+        // The last session: QEMU resets the device once or twice before the guest driver starts.
+        var match = SessionEnded().Matches(log).LastOrDefault();
+        return match is not null ? match.Groups[1].Value.Split(' ').Select(p => long.Parse(p.Split('=')[1], System.Globalization.CultureInfo.InvariantCulture)).ToArray() : null;
     }
 
     private static async Task WaitForAsync(Func<bool> condition)
