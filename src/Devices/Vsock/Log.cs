@@ -50,4 +50,13 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Debug, "{Connection}: timed out; connection reset")]
     public static partial void ConnectionTimedOut(ILogger logger, string connection);
+
+    [LoggerMessage(16, LogLevel.Trace, "tx {Packet}")]
+    public static partial void TxPacket(ILogger logger, string packet);
+
+    [LoggerMessage(17, LogLevel.Trace, "rx {Packet}")]
+    public static partial void RxPacket(ILogger logger, string packet);
+
+    [LoggerMessage(18, LogLevel.Trace, "state: {State}")]
+    public static partial void State(ILogger logger, string state);
 }

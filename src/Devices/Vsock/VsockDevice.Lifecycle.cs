@@ -91,6 +91,7 @@ internal sealed partial class VsockDevice
     private void OnTimer()
     {
         _timer.Drain();
+        TraceState();
         long now = Environment.TickCount64;
         for (int i = _handshakes.Count - 1; i >= 0; i--)
         {
@@ -126,5 +127,23 @@ internal sealed partial class VsockDevice
         }
         _expired.Clear();
         PumpRx();
+    }
+
+    private void TraceState()
+    {
+        if (!_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Trace))
+        {
+            return;
+        }
+        var text = new System.Text.StringBuilder();
+        text.Append(System.Globalization.CultureInfo.InvariantCulture, $"rx held {_rxHeld.Count}, ready {_rxReady.Count}, control {_control.Count}, running {_running}");
+        foreach (var c in _connections.Values)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"; {c} readable={c.HostReadable} eof={c.HostEof} inRx={c.InRxQueue} credit={c.PeerCredit} (buf {c.PeerBufAlloc} tx {c.TxCnt} fwd {c.PeerFwdCnt}) requested={c.CreditRequested} ")
+                .Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"pending={c.Pending.Count} rxcnt={c.RxCnt} fwdcnt={c.FwdCnt} lastsent={c.LastSentFwdCnt} owes(upd={c.SendCreditUpdate} shut={c.SendShutdownFlags})");
+        }
+        Log.State(_logger, text.ToString());
     }
 }

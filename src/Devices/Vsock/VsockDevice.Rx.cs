@@ -5,6 +5,7 @@
 // busy or stalled connection never holds the others up. Host data is read with recv(2) straight
 // into the guest's buffer after its 44-byte header, within the guest's credit.
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using VhostUser.Backend;
 using VhostUser.Virtio;
 
@@ -94,6 +95,7 @@ internal sealed partial class VsockDevice
     {
         if (_control.TryDequeue(out var reply))
         {
+            TraceRx(reply);
             WriteHeader(rx, chain, reply);
             return true;
         }
@@ -241,6 +243,7 @@ internal sealed partial class VsockDevice
         header.Len = total;
         c.TxCnt += total;
         c.StampCredit(ref header);
+        TraceRx(header);
         var headerWriter = chain.CreateWriter();
         headerWriter.TryWrite(header);
         rx.Complete(chain, VsockHeader.Size + total);
@@ -269,6 +272,7 @@ internal sealed partial class VsockDevice
         }
         c.TxCnt += (uint)count;
         c.StampCredit(ref header);
+        TraceRx(header);
         var headerWriter = chain.CreateWriter();
         headerWriter.TryWrite(header);
         rx.Complete(chain, VsockHeader.Size + (uint)count);
@@ -325,9 +329,10 @@ internal sealed partial class VsockDevice
         }
     }
 
-    private static bool SendControl(VsockConnection c, DeviceQueue rx, in DescriptorChain chain, VsockHeader header)
+    private bool SendControl(VsockConnection c, DeviceQueue rx, in DescriptorChain chain, VsockHeader header)
     {
         c.StampCredit(ref header);
+        TraceRx(header);
         WriteHeader(rx, chain, header);
         return true;
     }
@@ -371,6 +376,7 @@ internal sealed partial class VsockDevice
             header.Flags &= ~(VsockFlags.EndOfMessage | VsockFlags.EndOfRecord);
         }
         header.Len = (uint)count;
+        TraceRx(header);
         var headerWriter = chain.CreateWriter();
         headerWriter.TryWrite(header);
         rx.Complete(chain, VsockHeader.Size + (uint)count);
@@ -381,6 +387,14 @@ internal sealed partial class VsockDevice
             _hasSiblingPacket = false;
         }
         return true;
+    }
+
+    private void TraceRx(in VsockHeader header)
+    {
+        if (_logger.IsEnabled(LogLevel.Trace))
+        {
+            Log.RxPacket(_logger, header.ToString());
+        }
     }
 
     private void OnMailboxSignal()

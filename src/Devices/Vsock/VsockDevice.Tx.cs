@@ -4,6 +4,7 @@
 // connection's bounded buffer when the host lags — and the chain is completed. The tx ring never
 // waits for rx buffers: replies are owed per connection (flags) or queued as bounded RSTs.
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using VhostUser.Backend;
 using VhostUser.Virtio;
 
@@ -31,6 +32,10 @@ internal sealed partial class VsockDevice
         {
             Log.MalformedPacket(_logger, "shorter than the 44-byte header", chain.ReadableLength);
             return;
+        }
+        if (_logger.IsEnabled(LogLevel.Trace))
+        {
+            Log.TxPacket(_logger, header.ToString());
         }
         if (header.Len > reader.Remaining)
         {

@@ -1,6 +1,8 @@
 // VsockGuestDriver.cs — the guest side of a vsock device for tests, shaped like Linux's driver:
-// the rx ring full of 4 KiB + header buffers (one descriptor each), one packet per tx chain
-// (header and payload as two descriptors), credit fields as the test sets them.
+// the rx ring full of one-descriptor buffers (header + 4 KiB by default; Linux 6.12 posts
+// header + 3732), one packet per tx chain (header and payload as two descriptors), credit fields
+// as the test sets them. Receive refills one buffer per packet; ReceiveNoRefill leaves refilling
+// to the caller (Linux refills only when fewer than half of its buffers are posted).
 using System.Runtime.InteropServices;
 using VhostUser.Devices.Tests.Infrastructure;
 using VhostUser.Devices.Vsock;
@@ -18,9 +20,11 @@ internal sealed class VsockGuestDriver : IDisposable
     private readonly DriverQueue _rx;
     private readonly DriverQueue _tx;
 
-    public VsockGuestDriver(InProcessDaemon daemon, ulong cid, bool seqPacket = true, bool packed = false, int queueSize = 128, int rxBuffers = -1)
+    public VsockGuestDriver(InProcessDaemon daemon, ulong cid, bool seqPacket = true, bool packed = false, int queueSize = 128, int rxBuffers = -1, uint rxPayload = RxPayload)
     {
         Cid = cid;
+        RxBufferPayload = rxPayload;
+        QueueSize = queueSize;
         var wanted = VirtioFeatures.Version1 | VirtioFeatures.EventIdx | (packed ? VirtioFeatures.RingPacked : 0)
             | (seqPacket ? (VirtioFeatures)VsockConstants.SeqPacketFeature : 0);
         _harness = new DriverHarness(daemon.Frontend, wanted, 32 << 20);
@@ -31,14 +35,23 @@ internal sealed class VsockGuestDriver : IDisposable
 
     public ulong Cid { get; }
 
+    /// <summary>Payload bytes each rx buffer holds after the header.</summary>
+    public uint RxBufferPayload { get; }
+
+    public int QueueSize { get; }
+
+    /// <summary>Rx buffers offered and not yet returned by the device.</summary>
+    public int RxPosted { get; private set; }
+
     public VirtioFeatures Features => _harness.Features;
 
     public void AddRxBuffers(int count)
     {
         for (int i = 0; i < count; i++)
         {
-            _rx.Offer(DriverBuffer.Writable(VsockHeader.Size + RxPayload));
+            _rx.Offer(DriverBuffer.Writable(VsockHeader.Size + RxBufferPayload));
         }
+        RxPosted += count;
         _harness.Kick(0);
     }
 
@@ -81,13 +94,35 @@ internal sealed class VsockGuestDriver : IDisposable
     /// <summary>The next packet from the device; the buffer goes back to the ring.</summary>
     public (VsockHeader Header, byte[] Payload) Receive(TimeSpan? timeout = null)
     {
-        var used = _harness.WaitUsed(0, timeout ?? Timeout);
+        var packet = ReceiveNoRefill(timeout ?? Timeout);
+        AddRxBuffers(1);
+        return packet;
+    }
+
+    /// <summary>The next packet from the device, waiting up to <paramref name="timeout"/>; its buffer is not offered again.</summary>
+    public (VsockHeader Header, byte[] Payload) ReceiveNoRefill(TimeSpan timeout)
+    {
+        var used = _harness.WaitUsed(0, timeout);
+        RxPosted--;
         byte[] bytes = _rx.ReadWritten(used);
         Assert.True(bytes.Length >= VsockHeader.Size, $"rx packet of {bytes.Length} bytes");
         var header = MemoryMarshal.Read<VsockHeader>(bytes);
         Assert.Equal((uint)(bytes.Length - VsockHeader.Size), header.Len);
-        AddRxBuffers(1);
+        Assert.True(header.Len <= RxBufferPayload, $"{header.Len} payload bytes in a {RxBufferPayload}-byte buffer");
         return (header, bytes[VsockHeader.Size..]);
+    }
+
+    /// <summary>The next packet without refilling its buffer, or null if none comes within <paramref name="wait"/>.</summary>
+    public (VsockHeader Header, byte[] Payload)? TryReceiveNoRefill(TimeSpan wait)
+    {
+        try
+        {
+            return ReceiveNoRefill(wait);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The next packet, or null if none comes within <paramref name="wait"/>.</summary>
