@@ -38,6 +38,13 @@ internal sealed class BlkRequests : RequestFormat
         BinaryPrimitives.WriteUInt32LittleEndian(_header, _write ? TypeOut : TypeIn);
     }
 
+    /// <summary>
+    /// VIRTIO_BLK_F_FLUSH (bit 9), which the Linux driver always negotiates. Without it a device
+    /// must make every write durable before completing it (virtio spec 5.2.6.2; devices.md §3.3):
+    /// a write-back device would be measured as a write-through one.
+    /// </summary>
+    public override VirtioFeatures DeviceFeatures => (VirtioFeatures)(1UL << 9);
+
     /// <summary>Bytes the device writes for a good request: the data of a read, and the status.</summary>
     private uint ExpectedUsedLength => (uint)(_write ? 1 : _blockSize + 1);
 

@@ -10,7 +10,7 @@ namespace VhostUser.Bench;
 /// <summary>The request format of one device type.</summary>
 internal abstract class RequestFormat
 {
-    /// <summary>Device feature bits to negotiate besides the ring's (none for rng and blk).</summary>
+    /// <summary>Device feature bits to negotiate besides the ring's (rng none, blk FLUSH).</summary>
     public virtual VirtioFeatures DeviceFeatures => VirtioFeatures.None;
 
     /// <summary>The format for <paramref name="options"/>.</summary>

@@ -77,8 +77,8 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
     /// <summary>Inflight tracking: a restarted daemon resubmits what a killed one had under I/O.</summary>
     public override ProtocolFeatures ExtraProtocolFeatures => ProtocolFeatures.InflightShmfd;
 
-    /// <summary>Each queue on its own worker.</summary>
-    public override int WorkerFor(int queueIndex) => queueIndex;
+    /// <summary>Queue groups: queue i on worker i mod --workers (default: one per queue, at most one per CPU).</summary>
+    public override int WorkerFor(int queueIndex) => queueIndex % Options.Workers;
 
     public override void ProcessQueue(DeviceQueue queue) => _runners[queue.Index].Process(queue);
 
@@ -167,7 +167,7 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
         }
         Log.Serving(Logger, Options.Path ?? "null disk", Config.CapacitySectors * 512,
             (Options.ReadOnly ? "read-only" : "read-write") + (Options.Direct ? ", O_DIRECT" : ""),
-            QueueCount, Options.QueueSize, _file is null ? "null" : Options.Engine.ToString().ToLowerInvariant(), Options.Serial);
+            QueueCount, Options.QueueSize, Options.Workers, _file is null ? "null" : Options.Engine.ToString().ToLowerInvariant(), Options.Serial);
     }
 
     private IBlockEngine CreateEngine() => _file is null

@@ -30,15 +30,16 @@ internal enum IoEngineKind
 /// <param name="PollMicroseconds">Spin on the ring this long after a batch before sleeping (0: off).</param>
 /// <param name="Engine">The I/O engine.</param>
 /// <param name="IoThreads">Threads of the thread-pool engine.</param>
+/// <param name="Workers">Queue worker threads; queue i runs on worker i mod Workers.</param>
 internal sealed record BlkOptions(string? Path, long NullSize, bool ReadOnly, bool Direct, string Serial, int LogicalBlockSize,
-    int PhysicalBlockSize, int QueueCount, int QueueSize, int PollMicroseconds, IoEngineKind Engine, int IoThreads)
+    int PhysicalBlockSize, int QueueCount, int QueueSize, int PollMicroseconds, IoEngineKind Engine, int IoThreads, int Workers)
 {
     /// <summary>Bytes of the virtio-blk GET_ID answer.</summary>
     public const int SerialLength = 20;
 
     /// <summary>Checks the raw option values; throws with a message that says what to fix.</summary>
     public static BlkOptions Create(string? path, string? nullSize, bool readOnly, bool direct, string? serial, int logicalBlockSize,
-        int? physicalBlockSize, int queueCount, int queueSize, int pollMicroseconds, string engine, int ioThreads)
+        int? physicalBlockSize, int queueCount, int queueSize, int pollMicroseconds, string engine, int ioThreads, int? workers = null)
     {
         if (path is null == nullSize is null)
         {
@@ -84,13 +85,19 @@ internal sealed record BlkOptions(string? Path, long NullSize, bool ReadOnly, bo
         {
             throw new DaemonOptionsException($"--io-threads must be 1 to 256, not {ioThreads}");
         }
+        // More workers than CPUs only adds context switches (all queues of a CPU share one epoll loop).
+        int workerCount = workers ?? Math.Min(queueCount, Environment.ProcessorCount);
+        if (workerCount < 1 || workerCount > queueCount)
+        {
+            throw new DaemonOptionsException($"--workers must be 1 to --num-queues ({queueCount}), not {workerCount}");
+        }
         string id = serial ?? DefaultSerial(path);
         if (Encoding.UTF8.GetByteCount(id) > SerialLength)
         {
             throw new DaemonOptionsException($"--serial must be at most {SerialLength} bytes, '{serial}' is {Encoding.UTF8.GetByteCount(id)}");
         }
         return new BlkOptions(path, size, readOnly, direct, id, logicalBlockSize, physical, queueCount, queueSize,
-            pollMicroseconds, engineKind, ioThreads);
+            pollMicroseconds, engineKind, ioThreads, workerCount);
     }
 
     /// <summary>

@@ -5,8 +5,8 @@ namespace VhostUser.Devices.Blk;
 
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Information, "serving {Path}: {Bytes} bytes, {Mode}, {Queues} queues of up to {QueueSize}, {Engine} engine, serial {Serial}")]
-    public static partial void Serving(ILogger logger, string path, long bytes, string mode, int queues, int queueSize, string engine, string serial);
+    [LoggerMessage(1, LogLevel.Information, "serving {Path}: {Bytes} bytes, {Mode}, {Queues} queues of up to {QueueSize} on {Workers} workers, {Engine} engine, serial {Serial}")]
+    public static partial void Serving(ILogger logger, string path, long bytes, string mode, int queues, int queueSize, int workers, string engine, string serial);
 
     [LoggerMessage(2, LogLevel.Warning, "queue {Queue}: request {Id} has no writable status byte; returned with nothing written")]
     public static partial void MalformedRequest(ILogger logger, int queue, ushort id);

@@ -18,7 +18,8 @@ var queueSize = new Option<int>("--queue-size") { Description = "largest ring ac
 var pollUs = new Option<int>("--poll-us") { Description = "after a batch, poll the ring for up to N µs before sleeping (0: off)", HelpName = "N", DefaultValueFactory = _ => 0 };
 var engine = new Option<string>("--io-engine") { Description = "uring (io_uring on each queue worker) or threads (a preadv/pwritev thread pool)", HelpName = "ENGINE", DefaultValueFactory = _ => "uring" };
 var ioThreads = new Option<int>("--io-threads") { Description = "threads of the threads engine", HelpName = "N", DefaultValueFactory = _ => 4 };
-foreach (var option in new Option[] { file, nullSize, readOnly, direct, serial, logical, physical, queues, queueSize, pollUs, engine, ioThreads })
+var workers = new Option<int?>("--workers") { Description = "queue worker threads; queue i runs on worker i mod N (default: one per queue, at most one per usable CPU)", HelpName = "N" };
+foreach (var option in new Option[] { file, nullSize, readOnly, direct, serial, logical, physical, queues, queueSize, pollUs, engine, ioThreads, workers })
 {
     commandLine.Add(option);
 }
@@ -31,7 +32,7 @@ int exitCode = commandLine.Run(args, invocation =>
     var options = BlkOptions.Create(invocation.GetValue(file), invocation.GetValue(nullSize), invocation.GetValue(readOnly),
         invocation.GetValue(direct), invocation.GetValue(serial), invocation.GetValue(logical), invocation.GetValue(physical),
         invocation.GetValue(queues), invocation.GetValue(queueSize), invocation.GetValue(pollUs), invocation.GetValue(engine)!,
-        invocation.GetValue(ioThreads));
+        invocation.GetValue(ioThreads), invocation.GetValue(workers));
     var device = new BlkDevice(options);
     hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
     {

@@ -115,6 +115,7 @@ public sealed class BlkConfigTests
     [InlineData("--io-engine", "aio", "uring or threads")]
     [InlineData("--serial", "an-overly-long-serial-string", "at most 20 bytes")]
     [InlineData("--blk-file", "/nonexistent/disk.img", "does not exist")]
+    [InlineData("--workers", "2", "1 to --num-queues")]
     public void Create_BadOption_ThrowsAMessageThatSaysWhatToFix(string option, string? value, string expected)
     {
         string? path = "/dev/null";
@@ -123,6 +124,7 @@ public sealed class BlkConfigTests
         int? physical = null;
         string engine = "uring";
         string? serial = null;
+        int? workers = null;
         switch (option)
         {
             case "--blk-file": path = value; break;
@@ -133,13 +135,38 @@ public sealed class BlkConfigTests
             case "--queue-size": queueSize = int.Parse(value!, System.Globalization.CultureInfo.InvariantCulture); break;
             case "--poll-us": poll = int.Parse(value!, System.Globalization.CultureInfo.InvariantCulture); break;
             case "--io-engine": engine = value!; break;
+            case "--workers": workers = int.Parse(value!, System.Globalization.CultureInfo.InvariantCulture); break;
             default: serial = value; break;
         }
 
         var e = Assert.Throws<DaemonOptionsException>(() =>
-            BlkOptions.Create(path, nullSize, false, false, serial, logical, physical, queues, queueSize, poll, engine, 2));
+            BlkOptions.Create(path, nullSize, false, false, serial, logical, physical, queues, queueSize, poll, engine, 2, workers));
 
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Workers_Default_OnePerQueueCappedAtTheUsableCpus()
+    {
+        var options = BlkOptions.Create("/dev/null", null, false, false, null, 512, null, 64, 128, 0, "uring", 2);
+
+        Assert.Equal(Math.Min(64, Environment.ProcessorCount), options.Workers);
+    }
+
+    [Fact]
+    public void WorkerFor_FourQueuesOnThreeWorkers_QueueModuloWorkers()
+    {
+        var image = Path.GetTempFileName();
+        try
+        {
+            using var device = new BlkDevice(BlkOptions.Create(image, null, false, false, null, 512, null, 4, 128, 0, "uring", 2, workers: 3));
+
+            Assert.Equal(new[] { 0, 1, 2, 0 }, Enumerable.Range(0, 4).Select(device.WorkerFor));
+        }
+        finally
+        {
+            File.Delete(image);
+        }
     }
 
     [Theory]
