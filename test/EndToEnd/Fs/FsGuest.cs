@@ -89,7 +89,7 @@ internal sealed class FsGuest : IDisposable
             }
             if (entry.LinkTarget is { } target)
             {
-                lines.Add($"{relative} {Stat(entry.FullName)} {target}");
+                lines.Add($"{relative} {Stat(entry.FullName)} {target.Replace(Parent, "$PARENT", StringComparison.Ordinal)}"); // each run has its own parent
                 continue;
             }
             lines.Add($"{relative} {Stat(entry.FullName)} {(entry is FileInfo ? Hash(entry.FullName) : "dir")}");
