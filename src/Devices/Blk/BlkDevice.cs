@@ -137,6 +137,37 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
         }
     }
 
+    /// <summary>
+    /// --poll-us: after a batch, the worker keeps polling all of its queues (rings and engines)
+    /// until <paramref name="ticks"/> pass without any activity, then goes back to epoll. Polling
+    /// every queue of the worker, not just the one that started it, keeps a busy queue from
+    /// starving its siblings. One call polls for at most max(1 ms, 10 × --poll-us).
+    /// </summary>
+    public void Poll(int worker, long ticks)
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        long deadline = now + ticks;
+        // Bounded, so that work the control thread posts to this worker (a memory-table change,
+        // a ring stop) waits at most this long even under a never-ending stream of requests.
+        long end = now + Math.Max(10 * ticks, System.Diagnostics.Stopwatch.Frequency / 1000);
+        while ((now = System.Diagnostics.Stopwatch.GetTimestamp()) < deadline && now < end)
+        {
+            bool active = false;
+            for (int i = worker; i < _runners.Length; i += Options.Workers)
+            {
+                active |= _runners[i].PollOnce();
+            }
+            if (active)
+            {
+                deadline = System.Diagnostics.Stopwatch.GetTimestamp() + ticks;
+            }
+            else
+            {
+                Thread.SpinWait(32);
+            }
+        }
+    }
+
     public void Dispose()
     {
         foreach (var watch in _watches)

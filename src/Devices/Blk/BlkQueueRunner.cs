@@ -49,7 +49,7 @@ internal sealed class BlkQueueRunner : IDisposable
     /// <summary>Requests finished since the last reset.</summary>
     public long Served => Volatile.Read(ref _served);
 
-    /// <summary>ProcessQueue: the batch, then polling if enabled.</summary>
+    /// <summary>ProcessQueue: the batch, then polling (every queue of this worker) if enabled.</summary>
     public void Process(DeviceQueue queue)
     {
         _queue = queue;
@@ -57,8 +57,30 @@ internal sealed class BlkQueueRunner : IDisposable
         Flush();
         if (_pollTicks > 0 && popped)
         {
-            Poll(queue);
+            _device.Poll(_device.WorkerFor(queue.Index), _pollTicks);
         }
+    }
+
+    /// <summary>
+    /// One polling pass: new requests on the ring and completions from the engine. Returns true
+    /// if there was anything. The ring's notifications stay as they are (off for the queue whose
+    /// batch started the polling, so its driver does not kick while the worker is awake anyway).
+    /// </summary>
+    public bool PollOnce()
+    {
+        var queue = _queue;
+        if (queue is null || !queue.IsReady)
+        {
+            return false;
+        }
+        bool active = PopBatch(queue);
+        _engine.Submit();
+        active |= _engine.InFlight > 0 && DrainCompletions();
+        if (active)
+        {
+            queue.FlushNotification();
+        }
+        return active;
     }
 
     /// <summary>The completion fd became readable.</summary>
@@ -147,27 +169,6 @@ internal sealed class BlkQueueRunner : IDisposable
             retried |= Completed(_requests[tag], result);
         }
         return retried;
-    }
-
-    /// <summary>Spins on the ring and the engine for up to --poll-us after the last activity.</summary>
-    private void Poll(DeviceQueue queue)
-    {
-        long deadline = Stopwatch.GetTimestamp() + _pollTicks;
-        while (Stopwatch.GetTimestamp() < deadline && queue.IsReady)
-        {
-            bool active = PopBatch(queue);
-            _engine.Submit();
-            active |= _engine.InFlight > 0 && DrainCompletions();
-            if (active)
-            {
-                queue.FlushNotification();
-                deadline = Stopwatch.GetTimestamp() + _pollTicks;
-            }
-            else
-            {
-                Thread.SpinWait(32);
-            }
-        }
     }
 
     private bool DrainCompletions()

@@ -233,6 +233,23 @@ public sealed class BlkRequestTests
         Assert.Equal(data, bed.ReadImage(16 * 512, 4096));
     }
 
+    [Theory]
+    [InlineData("uring")]
+    [InlineData("threads")]
+    public void Poll_TwoQueuesSharingAWorker_BothServedWhilePolling(string engine)
+    {
+        using var bed = new BlkTestBed(queues: 2, workers: 1, pollUs: 2000, engine: engine);
+        for (int i = 0; i < 20; i++)
+        {
+            int queue = i % 2;
+            var data = BlkTestBed.Pattern(4096, i);
+            Assert.Equal(BlkStatus.Ok, bed.Write((ulong)i * 8, data, queue));
+            var (status, back) = bed.Read((ulong)i * 8, 4096, 1 - queue);
+            Assert.Equal(BlkStatus.Ok, status);
+            Assert.Equal(data, back);
+        }
+    }
+
     [Fact]
     public void Multiqueue_FourQueues_EachServesRequests()
     {

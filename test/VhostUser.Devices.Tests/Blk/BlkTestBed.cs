@@ -18,7 +18,7 @@ internal sealed class BlkTestBed : IDisposable
 
     public BlkTestBed(long size = 1 << 20, bool packed = false, int queues = 1, string engine = "uring", bool readOnly = false,
         bool direct = false, int logicalBlockSize = 512, int? physicalBlockSize = null, string? serial = null, int pollUs = 0,
-        bool nullDisk = false, int ringSize = 16)
+        bool nullDisk = false, int ringSize = 16, int? workers = null)
     {
         ImagePath = Path.Combine(Path.GetTempPath(), $"vhostd-blk-{Guid.NewGuid():N}.img");
         using (var file = File.Create(ImagePath))
@@ -26,7 +26,7 @@ internal sealed class BlkTestBed : IDisposable
             file.SetLength(size);
         }
         Options = BlkOptions.Create(nullDisk ? null : ImagePath, nullDisk ? size.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
-            readOnly, direct, serial, logicalBlockSize, physicalBlockSize, queues, 256, pollUs, engine, 2);
+            readOnly, direct, serial, logicalBlockSize, physicalBlockSize, queues, 256, pollUs, engine, 2, workers);
         Device = new BlkDevice(Options);
         _daemon = new InProcessDaemon(Device);
         var wanted = VirtioFeatures.Version1 | VirtioFeatures.IndirectDesc | VirtioFeatures.EventIdx | (packed ? VirtioFeatures.RingPacked : 0)
