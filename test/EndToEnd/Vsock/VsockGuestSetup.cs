@@ -1,116 +1,139 @@
-// VsockGuestSetup.cs — shared pieces of the vsock guest tests: the daemon with its host-side
-// socket in a private directory, the QEMU device, the guest script and the seqpacket helper
-// built from vsock-seqpacket.c (static, host gcc) into the rig cache and put on PATH, where the
-// initramfs builder looks for tools.
+// VsockGuestSetup.cs — shared pieces of the vsock guest tests: a private directory for the
+// host-side sockets, the daemon spec, the guest tool built from vsock-tool.c (static, host gcc)
+// into the rig cache and put on PATH, where the initramfs builder looks for tools, and the guest
+// scripts (busybox sh + /lib/check.sh; check names as in the tests).
 using System.Diagnostics;
 
 namespace VhostUser.EndToEnd.Tests.Vsock;
 
 internal sealed class VsockGuestSetup : IDisposable
 {
-    public const string SeqPacketTool = "vsock-seqpacket";
+    public const string Tool = "vsock-tool";
 
-    public VsockGuestSetup(string daemonId, ulong cid = 3, params string[] extra)
+    /// <summary>Guest ports of the services the scripts start, and the port the host signals on.</summary>
+    public const uint EchoPort = 6000, SeqPacketPort = 6002, SignalPort = 6009;
+
+    /// <summary>Host listeners (UDS_&lt;port&gt;): echo, slow reader, seqpacket echo.</summary>
+    public const uint HostEchoPort = 5000, HostSlowPort = 5001, HostSeqPacketPort = 5002;
+
+    public VsockGuestSetup()
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("vsk-").FullName;
         UdsPath = Path.Combine(Directory, "vm.vsock");
-        string[] log = Environment.GetEnvironmentVariable("VHOSTD_VSOCK_LOG") is { Length: > 0 } level ? ["--log-level", level] : [];
-        Daemon = new DaemonSpec("vsock", ["--guest-cid", $"{cid}", "--uds-path", UdsPath, .. log, .. extra]) { Id = daemonId };
     }
 
     public string Directory { get; }
 
     public string UdsPath { get; }
 
-    public DaemonSpec Daemon { get; }
+    /// <summary>out/vhost-user-vsock for one guest (VHOSTD_VSOCK_LOG=debug|trace adds its log level).</summary>
+    public DaemonSpec Daemon(ulong cid = 3) =>
+        new("vsock", ["--guest-cid", $"{cid}", "--uds-path", UdsPath, .. LogLevel()]);
 
-    public static GuestDevice Device(string daemonId) => GuestDevice.VhostUser(daemonId, VhostUserDeviceType.Vsock);
+    public static string[] LogLevel() =>
+        Environment.GetEnvironmentVariable("VHOSTD_VSOCK_LOG") is { Length: > 0 } level ? ["--log-level", level] : [];
 
-    /// <summary>Builds the helper (once per process) and returns its tool name.</summary>
-    public static string BuildSeqPacketHelper()
+    public static GuestDevice Device(string daemonId = "vsock") => GuestDevice.VhostUser(daemonId, VhostUserDeviceType.Vsock);
+
+    /// <summary>Builds the guest tool (when its source is newer) and returns the binary's path.</summary>
+    public static string BuildTool()
     {
         lock (typeof(VsockGuestSetup))
         {
             var paths = RigPaths.Discover();
             var directory = Path.Combine(paths.Cache, "tools");
-            var binary = Path.Combine(directory, SeqPacketTool);
-            var source = Path.Combine(paths.RepoRoot, "test", "EndToEnd", "Vsock", SeqPacketTool + ".c");
+            var binary = Path.Combine(directory, Tool);
+            var source = Path.Combine(paths.RepoRoot, "test", "EndToEnd", "Vsock", Tool + ".c");
             if (!File.Exists(binary) || File.GetLastWriteTimeUtc(binary) < File.GetLastWriteTimeUtc(source))
             {
                 System.IO.Directory.CreateDirectory(directory);
-                using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-static", "-O2", "-Wall", "-o", binary, source]) { RedirectStandardError = true })
+                using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-static", "-O2", "-Wall", "-o", binary + ".tmp", source]) { RedirectStandardError = true })
                     ?? throw new InvalidOperationException("cannot start gcc");
                 string errors = gcc.StandardError.ReadToEnd();
                 gcc.WaitForExit();
                 Skip.If(gcc.ExitCode != 0 && !HostInfo.IsCI, $"gcc -static could not build {source}: {errors}");
                 Assert.True(gcc.ExitCode == 0, $"gcc -static could not build {source}: {errors}");
+                File.Move(binary + ".tmp", binary, overwrite: true);
             }
             string path = Environment.GetEnvironmentVariable("PATH") ?? "";
             if (!path.Split(':').Contains(directory))
             {
                 Environment.SetEnvironmentVariable("PATH", directory + ":" + path);
             }
-            return SeqPacketTool;
+            return binary;
         }
     }
 
-    /// <summary>The main guest script (busybox sh + check.sh); check names as in VsockGuestTests.</summary>
-    public static string Script(long bytes, int slowBytes, int[] messageSizes, bool hostToGuest) => $$"""
+    /// <summary>
+    /// The main run: stage 1 moves the data (host-side half driven by the host when it sees
+    /// VHOSTD-INFO vsock_ready, which then reports back on the signal port), stage 2 (after a
+    /// guest reboot) checks that the same daemon still serves both directions.
+    /// </summary>
+    public static string MainScript(long bytes, int slowBytes, int concurrentBytes, int[] messageSizes) => $$"""
         check vsock_device wait_for /dev/vsock 10
+        {{Tool}} echo {{EchoPort}} &
+        {{QuickChecks}}
+        if [ "$VHOSTD_STAGE" != 1 ]; then
+            quick_checks after_reboot
+            exit 0
+        fi
 
         # A port with no host listener: the device answers RST, connect fails with ECONNRESET.
-        timed rst_no_listener sh -c 'socat -u /dev/null VSOCK-CONNECT:2:5999 2>/tmp/rst.err'
-        check_contains rst_no_listener /tmp/rst.err "Connection reset by peer"
-
-        # Guest -> host echo: send {{bytes}} random bytes, compare the checksum of what came back.
-        mkfifo /tmp/sent
-        md5sum < /tmp/sent > /tmp/sent.md5 &
-        timed g2h_echo sh -c 'head -c {{bytes}} /dev/urandom | tee /tmp/sent | socat -t 120 -b 131072 - VSOCK-CONNECT:2:5000 | md5sum > /tmp/echo.md5'
-        wait
-        s=$(cut -d' ' -f1 /tmp/sent.md5); e=$(cut -d' ' -f1 /tmp/echo.md5)
-        if [ "$s" = "$e" ]; then pass g2h_echo; else fail g2h_echo "sent md5 $s, echo md5 $e"; fi
+        timed rst_no_listener sh -c '{{Tool}} push 2 5999 1 > /tmp/rst.out 2>&1'
+        check_contains rst_no_listener /tmp/rst.out "Connection reset by peer"
 
         # A host listener that reads slowly must not hold up another connection.
-        mkfifo /tmp/slow
-        md5sum < /tmp/slow > /tmp/slow.md5 &
-        m=$!
-        (head -c {{slowBytes}} /dev/urandom | tee /tmp/slow | socat -u - VSOCK-CONNECT:2:5001) &
+        {{Tool}} push 2 {{HostSlowPort}} {{slowBytes}} > /tmp/slow.out 2>&1 &
         p=$!
         sleep 1
-        timed fast_during_slow sh -c 'head -c 1048576 /dev/zero | socat -t 30 - VSOCK-CONNECT:2:5000 | wc -c > /tmp/fast.n'
-        check_contains fast_during_slow /tmp/fast.n 1048576
+        timed fast_during_slow sh -c '{{Tool}} send 2 {{HostEchoPort}} 1048576 > /tmp/fast.out 2>&1'
+        check_contains fast_during_slow /tmp/fast.out "ok 1 x 1048576"
         if kill -0 $p 2>/dev/null; then pass slow_still_running; else fail slow_still_running "the slow transfer ended first"; fi
-        wait $p && wait $m && pass slow_sent || fail slow_sent "socat to the slow reader failed"
-        info slow_md5 $(cut -d' ' -f1 /tmp/slow.md5)
+        wait $p
+        check_contains slow_sent /tmp/slow.out "ok sent="
+        info slow_hash "$(sed -n 's/^ok sent=//p' /tmp/slow.out)"
+
+        # Guest -> host echo: the tool checks the echo byte for byte and prints both checksums.
+        timed g2h_echo sh -c '{{Tool}} send 2 {{HostEchoPort}} {{bytes}} > /tmp/g2h.out 2>&1'
+        check_contains g2h_echo /tmp/g2h.out "ok 1 x {{bytes}} bytes"
+        info g2h_hashes "$(cat /tmp/g2h.out)"
+        timed g2h_concurrent sh -c '{{Tool}} send 2 {{HostEchoPort}} {{concurrentBytes}} 64 > /tmp/conc.out 2>&1'
+        check_contains g2h_concurrent /tmp/conc.out "ok 64 x {{concurrentBytes}} bytes"
 
         # Seqpacket guest -> host: mixed sizes echoed whole and in order.
-        check seqpacket_g2h vsock-seqpacket client 2 5002 {{string.Join(' ', messageSizes)}}
+        check seqpacket_g2h {{Tool}} seqclient 2 {{HostSeqPacketPort}} {{string.Join(' ', messageSizes)}}
 
-        [ "{{(hostToGuest ? 1 : 0)}}" = 1 ] || exit 0
-
-        # Host -> guest: an echo for the big transfer, a forking echo for concurrent connections,
-        # a seqpacket echo; the host starts when it sees vsock_ready and is done when they exit.
-        socat -t 120 -b 131072 VSOCK-LISTEN:6000 PIPE &
-        e=$!
-        socat VSOCK-LISTEN:6001,fork PIPE &
-        f=$!
-        vsock-seqpacket server 6002 > /tmp/sp.out 2>&1 &
+        # Host -> guest: the host echoes through our echo service and our seqpacket server, then
+        # tells us how it went on the signal port.
+        {{Tool}} seqserver {{SeqPacketPort}} > /tmp/sp.out 2>&1 &
         s=$!
-        sleep 1
         info vsock_ready 1
-        wait $e && pass h2g_echo_served || fail h2g_echo_served "socat exited with an error"
-        wait $s
+        {{Tool}} wait {{SignalPort}} > /tmp/host.out 2>&1
+        check_contains host_to_guest /tmp/host.out "ok"
+        info host_result "$(cat /tmp/host.out)"
+        for i in 1 2 3 4 5; do kill -0 $s 2>/dev/null || break; sleep 1; done
+        kill $s 2>/dev/null
         check_contains seqpacket_h2g_served /tmp/sp.out "ok"
-        kill $f 2>/dev/null
+        guest_reboot
         """;
 
-    /// <summary>A line of guest-side rates (TCG: these measure the emulator, not the daemon).</summary>
-    public static string Rates(GuestResult result, long bytes, VsockGuestTests.HostToGuestResults h2g)
-    {
-        double g2h = (result.InfoNumber("g2h_echo-cs") ?? 0) / 100.0;
-        return $"TCG guest: guest->host echo of {bytes >> 20} MiB each way in {g2h:0.0} s ({(bytes >> 20) / Math.Max(g2h, 0.01):0.0} MiB/s); "
-            + $"host->guest echo in {h2g.EchoSeconds:0.0} s ({(bytes >> 20) / Math.Max(h2g.EchoSeconds, 0.01):0.0} MiB/s)";
-    }
+    /// <summary>A new QEMU on the daemon that served the main run.</summary>
+    public static string NewQemuScript() => $$"""
+        check vsock_device wait_for /dev/vsock 10
+        {{Tool}} echo {{EchoPort}} &
+        {{QuickChecks}}
+        quick_checks new_qemu
+        """;
+
+    /// <summary>quick_checks PREFIX: 1 MiB echoed each way; the host starts its half on PREFIX_ready.</summary>
+    private static readonly string QuickChecks = $$"""
+        quick_checks() {
+            check "$1_g2h" {{Tool}} send 2 {{HostEchoPort}} 1048576
+            info "$1_ready" 1
+            {{Tool}} wait {{SignalPort}} > /tmp/host.out 2>&1
+            check_contains "$1_h2g" /tmp/host.out "ok"
+        }
+        """;
 
     public void Dispose()
     {

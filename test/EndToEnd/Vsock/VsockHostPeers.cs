@@ -1,16 +1,20 @@
 // VsockHostPeers.cs — the host programs of the vsock guest tests, speaking hybrid vsock over Unix
-// sockets: echo servers at UDS_<port> for guest connections (stream and seqpacket), a sink that
-// reads slowly, and the host side of host→guest transfers (CONNECT <port>, then data).
+// sockets: echo servers at UDS_<port> for guest connections (stream and seqpacket; each stream
+// connection's bytes and WordHash are recorded), a sink that reads slowly, the host side of
+// host→guest transfers (CONNECT <port>, then data), and the signal a guest script waits for.
+using System.Collections.Concurrent;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace VhostUser.EndToEnd.Tests.Vsock;
 
 internal static class VsockHostPeers
 {
+    /// <summary>What a stream echo connection received: byte count and WordHash.</summary>
+    internal readonly record struct Received(long Bytes, string Hash);
+
     /// <summary>Echoes every connection on <paramref name="path"/> (each until EOF) until cancelled.</summary>
-    public static async Task EchoServerAsync(string path, SocketType type, CancellationToken cancel)
+    public static async Task EchoServerAsync(string path, SocketType type, CancellationToken cancel, ConcurrentQueue<Received>? received = null)
     {
         using var listener = new Socket(AddressFamily.Unix, type, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
@@ -21,7 +25,7 @@ internal static class VsockHostPeers
             while (true)
             {
                 var socket = await listener.AcceptAsync(cancel);
-                sessions.Add(Task.Run(() => EchoAsync(socket, type == SocketType.Seqpacket), CancellationToken.None));
+                sessions.Add(Task.Run(() => EchoAsync(socket, type == SocketType.Seqpacket, received), CancellationToken.None));
             }
         }
         catch (OperationCanceledException)
@@ -30,11 +34,12 @@ internal static class VsockHostPeers
         await Task.WhenAll(sessions);
     }
 
-    private static async Task EchoAsync(Socket socket, bool messages)
+    private static async Task EchoAsync(Socket socket, bool messages, ConcurrentQueue<Received>? received)
     {
         using (socket)
         {
             var buffer = new byte[messages ? 1 << 20 : 256 * 1024];
+            var hash = new WordHash();
             try
             {
                 while (true)
@@ -44,9 +49,11 @@ internal static class VsockHostPeers
                     {
                         break;
                     }
+                    hash.Append(buffer.AsSpan(0, n));
                     await SendAllAsync(socket, buffer.AsMemory(0, n), messages);
                 }
                 socket.Shutdown(SocketShutdown.Send);
+                received?.Enqueue(new Received(hash.Length, hash.Final()));
             }
             catch (SocketException)
             {
@@ -68,17 +75,16 @@ internal static class VsockHostPeers
         }
     }
 
-    /// <summary>Accepts one connection on <paramref name="path"/> and reads it slowly to EOF; returns (bytes, md5).</summary>
-    public static async Task<(long Bytes, string Md5)> SlowSinkAsync(string path, int chunk, TimeSpan pause, CancellationToken cancel)
+    /// <summary>Accepts one connection on <paramref name="path"/> and reads it slowly to EOF.</summary>
+    public static async Task<Received> SlowSinkAsync(string path, int chunk, TimeSpan pause, CancellationToken cancel)
     {
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(1);
         using var socket = await listener.AcceptAsync(cancel);
         socket.ReceiveBufferSize = chunk;
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var hash = new WordHash();
         var buffer = new byte[chunk];
-        long total = 0;
         while (true)
         {
             await Task.Delay(pause, cancel);
@@ -87,10 +93,9 @@ internal static class VsockHostPeers
             {
                 break;
             }
-            md5.AppendData(buffer, 0, n);
-            total += n;
+            hash.Append(buffer.AsSpan(0, n));
         }
-        return (total, Convert.ToHexStringLower(md5.GetHashAndReset()));
+        return new Received(hash.Length, hash.Final());
     }
 
     /// <summary>Connects to the guest's port through <paramref name="udsPath"/> (hybrid vsock handshake).</summary>
@@ -98,36 +103,65 @@ internal static class VsockHostPeers
     {
         var path = type == SocketType.Seqpacket ? udsPath + "_seqpacket" : udsPath;
         var socket = new Socket(AddressFamily.Unix, type, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
-        await socket.SendAsync(Encoding.ASCII.GetBytes($"CONNECT {port}\n"), SocketFlags.None);
-        var line = new StringBuilder();
-        var one = new byte[type == SocketType.Seqpacket ? 64 : 1];
-        while (!line.ToString().EndsWith('\n'))
+        try
         {
-            int n = await socket.ReceiveAsync(one, SocketFlags.None);
-            if (n == 0)
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"CONNECT {port}\n"), SocketFlags.None);
+            var line = new StringBuilder();
+            var one = new byte[type == SocketType.Seqpacket ? 64 : 1];
+            while (!line.ToString().EndsWith('\n'))
             {
-                socket.Dispose();
-                throw new IOException($"the guest refused port {port} (no OK line, got '{line}')");
+                int n = await socket.ReceiveAsync(one, SocketFlags.None);
+                if (n == 0)
+                {
+                    throw new IOException($"the guest refused port {port} (no OK line, got '{line}')");
+                }
+                line.Append(Encoding.ASCII.GetString(one, 0, n));
             }
-            line.Append(Encoding.ASCII.GetString(one, 0, n));
+            if (line.ToString() != $"OK {port}\n")
+            {
+                throw new IOException($"unexpected handshake reply '{line}'");
+            }
+            return socket;
         }
-        if (line.ToString() != $"OK {port}\n")
+        catch
         {
             socket.Dispose();
-            throw new IOException($"unexpected handshake reply '{line}'");
+            throw;
         }
-        return socket;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="text"/> to the guest's `vsock-tool wait PORT`, retrying while the
+    /// guest is not listening yet (up to <paramref name="timeout"/>).
+    /// </summary>
+    public static async Task SignalGuestAsync(string udsPath, uint port, string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                using var socket = await ConnectToGuestAsync(udsPath, port);
+                await SendAllAsync(socket, Encoding.ASCII.GetBytes(text + "\n"), message: false);
+                socket.Shutdown(SocketShutdown.Send);
+                return;
+            }
+            catch (Exception e) when ((e is IOException or SocketException) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 
     /// <summary>
     /// Sends <paramref name="size"/> pseudo-random bytes to an echo service in the guest while
-    /// reading the echo back; returns the MD5 of what was sent and of what came back.
+    /// reading the echo back; returns the WordHash of what was sent and of what came back.
     /// </summary>
-    public static async Task<(string Sent, string Received, long ReceivedBytes)> EchoThroughGuestAsync(Socket socket, long size, int seed)
+    public static async Task<(Received Sent, Received Echoed)> EchoThroughGuestAsync(Socket socket, long size, int seed)
     {
-        using var sentHash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        using var receivedHash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var sentHash = new WordHash();
+        var receivedHash = new WordHash();
         var writer = Task.Run(async () =>
         {
             var random = new Random(seed);
@@ -136,13 +170,12 @@ internal static class VsockHostPeers
             {
                 int n = (int)Math.Min(block.Length, left);
                 random.NextBytes(block.AsSpan(0, n));
-                sentHash.AppendData(block, 0, n);
+                sentHash.Append(block.AsSpan(0, n));
                 await SendAllAsync(socket, block.AsMemory(0, n), message: false);
                 left -= n;
             }
             socket.Shutdown(SocketShutdown.Send);
         });
-        long received = 0;
         var buffer = new byte[256 * 1024];
         while (true)
         {
@@ -151,11 +184,10 @@ internal static class VsockHostPeers
             {
                 break;
             }
-            receivedHash.AppendData(buffer, 0, n);
-            received += n;
+            receivedHash.Append(buffer.AsSpan(0, n));
         }
         await writer;
-        return (Convert.ToHexStringLower(sentHash.GetHashAndReset()), Convert.ToHexStringLower(receivedHash.GetHashAndReset()), received);
+        return (new Received(sentHash.Length, sentHash.Final()), new Received(receivedHash.Length, receivedHash.Final()));
     }
 
     /// <summary>Sends seqpacket messages of the given sizes to a guest echo service, each checked whole on return.</summary>
