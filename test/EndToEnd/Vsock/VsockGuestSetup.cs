@@ -64,6 +64,16 @@ internal sealed class VsockGuestSetup : IDisposable
         }
     }
 
+    /// <summary>serve_echo PORT: starts the echo service in the background and returns once it listens.</summary>
+    public static readonly string ServeEcho = $$"""
+        serve_echo() {
+            {{Tool}} echo "$1" > "/tmp/echo-$1.log" 2>&1 &
+            for i in $(seq 100); do grep -q listening "/tmp/echo-$1.log" && return 0; sleep 0.1; done
+            fail "echo_$1" "the echo service did not start: $(cat "/tmp/echo-$1.log")"
+            return 1
+        }
+        """;
+
     /// <summary>
     /// The main run: stage 1 moves the data (host-side half driven by the host when it sees
     /// VHOSTD-INFO vsock_ready, which then reports back on the signal port), stage 2 (after a
@@ -71,7 +81,8 @@ internal sealed class VsockGuestSetup : IDisposable
     /// </summary>
     public static string MainScript(long bytes, int slowBytes, int concurrentBytes, int[] messageSizes) => $$"""
         check vsock_device wait_for /dev/vsock 10
-        {{Tool}} echo {{EchoPort}} &
+        {{ServeEcho}}
+        serve_echo {{EchoPort}}
         {{QuickChecks}}
         if [ "$VHOSTD_STAGE" != 1 ]; then
             quick_checks after_reboot
@@ -120,7 +131,8 @@ internal sealed class VsockGuestSetup : IDisposable
     /// <summary>A new QEMU on the daemon that served the main run.</summary>
     public static string NewQemuScript() => $$"""
         check vsock_device wait_for /dev/vsock 10
-        {{Tool}} echo {{EchoPort}} &
+        {{ServeEcho}}
+        serve_echo {{EchoPort}}
         {{QuickChecks}}
         quick_checks new_qemu
         """;

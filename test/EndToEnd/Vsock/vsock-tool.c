@@ -5,6 +5,7 @@
  * by the test with the host gcc and copied into the initramfs.
  *
  *   vsock-tool echo PORT                  stream echo service, one child per connection, until killed
+ *                                         (prints "listening on PORT" once it listens)
  *   vsock-tool send CID PORT BYTES [N]    N connections at once, each sending BYTES of a pattern and
  *                                         checking the echo byte for byte; prints
  *                                         "ok N x BYTES sent=HASH received=HASH" (connection 0)
@@ -168,6 +169,7 @@ static int echo(unsigned port)
 {
     int listener = listen_on(port, SOCK_STREAM, 128);
     signal(SIGCHLD, SIG_IGN);
+    printf("listening on %u\n", port);
     for (;;) {
         int s = accept(listener, NULL, NULL);
         if (s < 0) {
