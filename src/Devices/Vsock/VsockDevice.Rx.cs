@@ -23,10 +23,6 @@ internal sealed partial class VsockDevice
     private readonly Queue<VsockConnection> _rxReady = new();
     private readonly Queue<VsockHeader> _control = new();
     private byte[]? _messageScratch;
-    private SiblingPacket _siblingPacket;
-    private bool _hasSiblingPacket;
-    private int _siblingOffset;
-    private bool _mailboxPending;
     private bool _pumping;
     private bool _pumpAgain;
     private int _turn;
@@ -344,64 +340,12 @@ internal sealed partial class VsockDevice
         rx.Complete(chain, VsockHeader.Size);
     }
 
-    /// <summary>One piece of the current sibling packet (split to the guest's buffer size, EOM/EOR on the last piece).</summary>
-    private bool FillFromSibling(DeviceQueue rx, in DescriptorChain chain)
-    {
-        if (!_hasSiblingPacket)
-        {
-            if (!_mailboxPending)
-            {
-                return false;
-            }
-            if (!_mailbox.TryTake(out _siblingPacket))
-            {
-                _mailboxPending = false;
-                return false;
-            }
-            _hasSiblingPacket = true;
-            _siblingOffset = 0;
-        }
-        var header = _siblingPacket.Header;
-        var writer = chain.CreateWriter();
-        writer.Skip(VsockHeader.Size);
-        int count = (int)Math.Min(header.Len - (uint)_siblingOffset, writer.Remaining);
-        if (count > 0)
-        {
-            writer.Write(_siblingPacket.Payload.AsSpan(_siblingOffset, count));
-        }
-        _siblingOffset += count;
-        bool last = _siblingOffset == (int)header.Len;
-        if (!last && header.Type == VsockType.SeqPacket)
-        {
-            header.Flags &= ~(VsockFlags.EndOfMessage | VsockFlags.EndOfRecord);
-        }
-        header.Len = (uint)count;
-        TraceRx(header);
-        var headerWriter = chain.CreateWriter();
-        headerWriter.TryWrite(header);
-        rx.Complete(chain, VsockHeader.Size + (uint)count);
-        if (last)
-        {
-            SiblingMailbox.Return(_siblingPacket);
-            _siblingPacket = default;
-            _hasSiblingPacket = false;
-        }
-        return true;
-    }
-
     private void TraceRx(in VsockHeader header)
     {
         if (_logger.IsEnabled(LogLevel.Trace))
         {
             Log.RxPacket(_logger, header.ToString());
         }
-    }
-
-    private void OnMailboxSignal()
-    {
-        _mailbox.DrainSignal();
-        _mailboxPending = true;
-        PumpRx();
     }
 
     private void EnqueueControl(in VsockHeader header)

@@ -257,24 +257,6 @@ internal sealed partial class VsockDevice
         }
     }
 
-    private void ForwardToSibling(in VsockHeader header, ref ChainReader reader)
-    {
-        var sibling = _registry.FindSibling(this, header.DstCid);
-        var copy = header;
-        if (copy.Op != VsockOp.Rw)
-        {
-            copy.Len = 0; // only data packets carry payload
-        }
-        if (sibling is null || !sibling.IsRunning || !sibling._mailbox.TryPost(copy, ref reader))
-        {
-            if (sibling is not null)
-            {
-                Log.SiblingUnavailable(_logger, header.DstCid);
-            }
-            ReplyReset(header);
-        }
-    }
-
     private void ReplyReset(in VsockHeader header)
     {
         if (header.Op != VsockOp.Rst)
