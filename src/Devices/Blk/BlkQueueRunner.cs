@@ -150,12 +150,21 @@ internal sealed class BlkQueueRunner : IDisposable
         return popped > 0;
     }
 
-    /// <summary>Submits what is prepared and finishes every completion there is, until none is left.</summary>
+    /// <summary>
+    /// Submits what is prepared and finishes every completion there is, until none is left.
+    /// Completions that happened during the submit have signalled the completion fd too: it is
+    /// reset before they are reaped, so the worker does not wake up once more for nothing (any
+    /// completion posted after the reset signals it again).
+    /// </summary>
     private void Flush()
     {
         do
         {
             _engine.Submit();
+            if (_engine.HasCompletions)
+            {
+                _engine.ClearCompletionSignal();
+            }
         }
         while (ReapAll());
     }

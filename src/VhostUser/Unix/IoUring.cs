@@ -182,6 +182,16 @@ public sealed unsafe class IoUring : IDisposable
     /// <summary>Submits what is prepared and blocks until at least <paramref name="count"/> completions are ready.</summary>
     public void WaitForCompletions(int count) => Enter((uint)Math.Min(count, _inFlight), LibC.IORING_ENTER_GETEVENTS);
 
+    /// <summary>True if a completion is waiting to be reaped.</summary>
+    public bool HasCompletions
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return *_cqHead != Volatile.Read(ref *_cqTail);
+        }
+    }
+
     /// <summary>Takes the next completion, if any.</summary>
     public bool TryReap(out IoCompletion completion)
     {

@@ -16,6 +16,9 @@ internal interface IBlockEngine : IDisposable
     /// <summary>Operations prepared or submitted and not reaped yet.</summary>
     int InFlight { get; }
 
+    /// <summary>True if a completion can be reaped now.</summary>
+    bool HasCompletions { get; }
+
     /// <summary>readv into <paramref name="iov"/> from backing <paramref name="file"/> (0 primary, 1 buffered fallback).</summary>
     bool TryRead(int tag, int file, IoVectorArray iov, long offset);
 

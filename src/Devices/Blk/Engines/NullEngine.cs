@@ -14,6 +14,8 @@ internal sealed class NullEngine(int entries) : IBlockEngine
 
     public int InFlight => _done.Count;
 
+    public bool HasCompletions => _done.Count > 0;
+
     public bool TryRead(int tag, int file, IoVectorArray iov, long offset)
     {
         iov.Fill(0);

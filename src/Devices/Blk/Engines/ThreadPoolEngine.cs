@@ -26,6 +26,8 @@ internal sealed class ThreadPoolEngine : IBlockEngine
 
     public int InFlight => _inFlight;
 
+    public bool HasCompletions => !_completions.IsEmpty;
+
     public bool TryRead(int tag, int file, IoVectorArray iov, long offset) =>
         Prepare(new IoWorkItem(this, tag, IoOperation.Read, _files[file], iov, offset, 0, 0));
 

@@ -22,6 +22,8 @@ internal sealed class UringEngine : IBlockEngine
 
     public int InFlight => _ring.InFlight;
 
+    public bool HasCompletions => _ring.HasCompletions;
+
     public bool TryRead(int tag, int file, IoVectorArray iov, long offset) => _ring.TryPrepareReadV(_files[file], iov, offset, (ulong)tag);
 
     public bool TryWrite(int tag, int file, IoVectorArray iov, long offset, int flags) =>
