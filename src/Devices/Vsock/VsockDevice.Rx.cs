@@ -2,8 +2,9 @@
 // Receiving"). The driver's rx buffers are popped into _rxHeld and used as packets become ready
 // (design README 1.4, held buffers). Sources, in order: queued RSTs first, then sibling packets
 // and connections taking turns; connections are served round robin one packet at a time, so a
-// busy or stalled connection never holds the others up. Host data is read with recv(2) straight
-// into the guest's buffer after its 44-byte header, within the guest's credit.
+// busy or stalled connection never holds the others up. Host stream data is read with one readv(2)
+// straight into up to 16 of the guest's buffers (after each 44-byte header), within the guest's
+// credit: with Linux's 4 KiB buffers that is one system call per 64 KiB instead of per 4 KiB.
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using VhostUser.Backend;
@@ -19,7 +20,8 @@ internal sealed partial class VsockDevice
     /// <summary>Largest seqpacket message taken from a host socket (also bounded by the guest's buf_alloc).</summary>
     public const int MaxHostMessage = 1 << 20;
 
-    private readonly Queue<DescriptorChain> _rxHeld = new();
+    private readonly ChainQueue _rxHeld = new();
+    private int _rxBatchExtra;
     private readonly Queue<VsockConnection> _rxReady = new();
     private readonly Queue<VsockHeader> _control = new();
     private byte[]? _messageScratch;
@@ -69,11 +71,12 @@ internal sealed partial class VsockDevice
                             break;
                         }
                     }
-                    if (!FillRxBuffer(rx, _rxHeld.Peek()))
+                    _rxBatchExtra = 0;
+                    if (!FillRxBuffer(rx, _rxHeld[0]))
                     {
                         break;
                     }
-                    _rxHeld.Dequeue();
+                    _rxHeld.Dequeue(1 + _rxBatchExtra);
                 }
             }
             while (_pumpAgain && _rxHeld.Count > 0);
@@ -195,55 +198,6 @@ internal sealed partial class VsockDevice
             return SendControl(c, rx, chain, header);
         }
         return false;
-    }
-
-    /// <summary>Stream: recv from the host socket into the buffer behind the header.</summary>
-    private bool ReadStream(VsockConnection c, DeviceQueue rx, in DescriptorChain chain, ref VsockHeader header)
-    {
-        var writer = chain.CreateWriter();
-        writer.Skip(VsockHeader.Size);
-        uint max = Math.Min(c.PeerCredit, writer.Remaining);
-        uint total = 0;
-        while (total < max)
-        {
-            var span = writer.GetSpan((int)(max - total));
-            int n = c.Host.Receive(span, SocketFlags.None, out var error);
-            if (error == SocketError.WouldBlock)
-            {
-                c.HostReadable = false;
-                break;
-            }
-            if (error != SocketError.Success)
-            {
-                Log.HostSocketError(_logger, c.ToString(), error.ToString());
-                ResetConnection(c);
-                return false;
-            }
-            if (n == 0)
-            {
-                HostEndOfFile(c);
-                break;
-            }
-            writer.Advance((uint)n);
-            total += (uint)n;
-            if (n < span.Length)
-            {
-                break; // probably drained; the next attempt sees EAGAIN
-            }
-        }
-        if (total == 0)
-        {
-            return false;
-        }
-        header.Op = VsockOp.Rw;
-        header.Len = total;
-        c.TxCnt += total;
-        c.StampCredit(ref header);
-        TraceRx(header);
-        var headerWriter = chain.CreateWriter();
-        headerWriter.TryWrite(header);
-        rx.Complete(chain, VsockHeader.Size + total);
-        return true;
     }
 
     /// <summary>Seqpacket: one host message, sent in as many packets as buffers and credit need, EOM on the last.</summary>

@@ -104,6 +104,7 @@ internal sealed partial class VsockDevice : VirtioDevice, IDisposable
         }
         _connections.Clear();
         DisposeHost();
+        _readVectors.Dispose();
         _timer.Dispose();
         _mailbox.Dispose();
     }

@@ -68,6 +68,14 @@ internal sealed class VsockGuestDriver : IDisposable
             FwdCnt = fwdCnt,
         };
 
+    /// <summary>Offers one rx buffer made of several writable pieces (header and payload may be split anywhere).</summary>
+    public void AddRxBuffer(params uint[] pieces)
+    {
+        _rx.Offer(pieces.Select(DriverBuffer.Writable).ToArray());
+        RxPosted++;
+        _harness.Kick(0);
+    }
+
     /// <summary>Sends one packet and waits until the device has taken it.</summary>
     public void Send(VsockHeader header, ReadOnlySpan<byte> payload = default)
     {

@@ -9,7 +9,7 @@ internal sealed class VsockTestHost : IDisposable
 {
     private readonly string _directory;
 
-    public VsockTestHost(ulong cid = 3, uint txBufferSize = 256 * 1024, string groups = "default", VsockRegistry? registry = null, string? directory = null, bool seqPacket = true, uint rxPayload = VsockGuestDriver.RxPayload)
+    public VsockTestHost(ulong cid = 3, uint txBufferSize = 256 * 1024, string groups = "default", VsockRegistry? registry = null, string? directory = null, bool seqPacket = true, uint rxPayload = VsockGuestDriver.RxPayload, int queueSize = 128, int rxBuffers = -1)
     {
         _directory = directory ?? Path.Combine("/tmp", "vsk-" + Guid.NewGuid().ToString("N")[..10]);
         System.IO.Directory.CreateDirectory(_directory);
@@ -17,7 +17,7 @@ internal sealed class VsockTestHost : IDisposable
         Options = VsockVmOptions.Create("", cid, null, UdsPath, txBufferSize, 1024, groups);
         Device = new VsockDevice(Options, registry ?? new VsockRegistry());
         Daemon = new InProcessDaemon(Device);
-        Guest = new VsockGuestDriver(Daemon, cid, seqPacket, rxPayload: rxPayload);
+        Guest = new VsockGuestDriver(Daemon, cid, seqPacket, queueSize: queueSize, rxBuffers: rxBuffers, rxPayload: rxPayload);
     }
 
     public VsockVmOptions Options { get; }
