@@ -33,6 +33,7 @@ internal static partial class LibC
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
     public const int AT_REMOVEDIR = 0x200;
     public const int AT_SYMLINK_FOLLOW = 0x400;
+    public const int AT_NO_AUTOMOUNT = 0x800;
     public const int AT_EMPTY_PATH = 0x1000;
 
     public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
@@ -83,8 +84,11 @@ internal static partial class LibC
     [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static extern long syscall_openat2(long number, SafeHandle dirfd, ref byte path, ref OpenHow how, nuint size);
 
+    /// <summary>sizeof(struct open_how), computed once (Marshal.SizeOf looks the type up on every call).</summary>
+    private static readonly nuint OpenHowSize = (nuint)Marshal.SizeOf<OpenHow>();
+
     public static int openat2(SafeHandle dirfd, ref byte path, ref OpenHow how) =>
-        (int)syscall_openat2(SYS_openat2, dirfd, ref path, ref how, (nuint)Marshal.SizeOf<OpenHow>());
+        (int)syscall_openat2(SYS_openat2, dirfd, ref path, ref how, OpenHowSize);
 
     [DllImport("libc", SetLastError = true)]
     public static extern int name_to_handle_at(SafeHandle dirfd, ref byte path, ref byte handle, out int mountId, int flags);

@@ -45,6 +45,15 @@ internal sealed class InodeStore
         }
     }
 
+    /// <summary>True if an inode with <paramref name="key"/> is known (a hint: it may be forgotten the next moment).</summary>
+    public bool IsKnown(InodeKey key)
+    {
+        lock (_lock)
+        {
+            return _byKey.ContainsKey(key);
+        }
+    }
+
     /// <summary>Adds a lookup of an inode already known by <paramref name="key"/>; false if it is not known.</summary>
     public bool TryAddLookup(InodeKey key, out Inode inode)
     {

@@ -103,7 +103,7 @@ internal sealed partial class PassthroughFs
             var entry = default(FuseEntryOut);
             if (plus && !IsDotOrDotDot(name))
             {
-                LookupForReadDir(parent, nameArea[..(name.Length + 1)], out entry);
+                LookupForReadDir(parent, ino, nameArea[..(name.Length + 1)], out entry);
             }
             if (plus)
             {
@@ -121,7 +121,7 @@ internal sealed partial class PassthroughFs
         return written;
     }
 
-    private void LookupForReadDir(Inode parent, ReadOnlySpan<byte> nameWithNul, out FuseEntryOut entry)
+    private void LookupForReadDir(Inode parent, ulong ino, ReadOnlySpan<byte> nameWithNul, out FuseEntryOut entry)
     {
         entry = default;
         if (PathOf(parent.NodeId, out var parentInode, out var parentFd) != 0)
@@ -131,7 +131,10 @@ internal sealed partial class PassthroughFs
         using (parentFd)
         {
             // A name that vanished meanwhile is sent without attributes (node id 0: the guest looks it up itself).
-            LookupIn(parentFd.Fd, parentInode, nameWithNul, out entry);
+            // The entry's inode number says whether the guest probably knows it already (a second listing):
+            // then one statx is the whole lookup; a new name is opened straight away.
+            bool probablyKnown = _inodes.IsKnown(new InodeKey(parentInode.Key.Device, ino, parentInode.Key.MountId));
+            LookupIn(parentFd.Fd, parentInode, nameWithNul, out entry, probeKnown: probablyKnown);
         }
     }
 

@@ -20,7 +20,7 @@ internal sealed partial class PassthroughFs
         }
         using (parentFd)
         {
-            return LookupIn(parentFd.Fd, parentInode, name, out entry);
+            return LookupIn(parentFd.Fd, parentInode, name, out entry, probeKnown: true);
         }
     }
 
@@ -73,7 +73,7 @@ internal sealed partial class PassthroughFs
                 {
                     return Errno.Last;
                 }
-                return LookupIn(parentFd.Fd, parentInode, newName, out entry);
+                return LookupIn(parentFd.Fd, parentInode, newName, out entry, probeKnown: true); // the linked inode is known
             }
         }
     }
@@ -143,12 +143,48 @@ internal sealed partial class PassthroughFs
         return 0;
     }
 
-    /// <summary>Looks a name up under an open parent and counts the lookup.</summary>
-    private int LookupIn(FileDescriptor parentFd, Inode parent, ReadOnlySpan<byte> name, out FuseEntryOut entry)
+    /// <summary>
+    /// Looks a name up under an open parent and counts the lookup. With <paramref name="probeKnown"/>
+    /// (LOOKUP, LINK, READDIRPLUS of known entries) a name whose inode the guest already knows costs
+    /// one statx, not openat2 + statx + close.
+    /// </summary>
+    private int LookupIn(FileDescriptor parentFd, Inode parent, ReadOnlySpan<byte> name, out FuseEntryOut entry, bool probeKnown = false)
     {
         entry = default;
-        int errno = OpenBeneath(parentFd, name, LibC.O_PATH, 0, out var fd);
+        int errno = probeKnown ? TryLookupKnown(parentFd, parent, name, out entry) : NotKnown;
+        if (errno != NotKnown)
+        {
+            return errno;
+        }
+        errno = OpenBeneath(parentFd, name, LibC.O_PATH, 0, out var fd);
         return errno != 0 ? errno : AddInode(fd, parent.Key.MountId, out entry);
+    }
+
+    /// <summary>TryLookupKnown's answer when the name must be opened to be looked up.</summary>
+    private const int NotKnown = -1;
+
+    /// <summary>
+    /// statx of the name alone, not following a final symlink or triggering an automount: if it is an
+    /// inode the guest already knows, that is the whole lookup. Nothing is opened, and the name is one
+    /// checked component (FuseName), so nothing can lead outside the parent. ENOENT is final too;
+    /// anything else (and an unknown inode) returns <see cref="NotKnown"/>, and the caller opens the
+    /// name as before, which also answers the race of a name replaced in between.
+    /// </summary>
+    private int TryLookupKnown(FileDescriptor parentFd, Inode parent, ReadOnlySpan<byte> name, out FuseEntryOut entry)
+    {
+        entry = default;
+        if (LibC.statx(parentFd, ref MemoryMarshal.GetReference(name), LibC.AT_SYMLINK_NOFOLLOW | LibC.AT_NO_AUTOMOUNT,
+            LibC.STATX_BASIC_STATS | LibC.STATX_MNT_ID, out var st) != 0)
+        {
+            int errno = Errno.Last;
+            return errno == Errno.ENOENT ? errno : NotKnown;
+        }
+        if (!_inodes.TryAddLookup(new InodeKey(Device(st), st.Ino, st.MountId), out var known))
+        {
+            return NotKnown;
+        }
+        entry = Entry(known.NodeId, st, parent.Key.MountId);
+        return 0;
     }
 
     /// <summary>Registers an O_PATH fd as a lookup (taking it) and fills the entry.</summary>
@@ -180,13 +216,13 @@ internal sealed partial class PassthroughFs
             }
         }
         var inode = _inodes.AddLookup(key, id => new Inode(id, key, st.Mode & LibC.S_IFMT, handle is null ? fd : null, handle), out bool created);
-        if (!created || handle is not null)
-        {
-            fd.Dispose();
-        }
-        else
+        if (created && handle is null)
         {
             InodeFdCount++;
+        }
+        else if (!created || !_fdCache.TryAdd(inode, fd))
+        {
+            fd.Dispose(); // a new handle inode keeps the fd it was found with in the cache: the next request on it needs no open_by_handle_at
         }
         entry = Entry(inode.NodeId, st, parentMount);
         return 0;
