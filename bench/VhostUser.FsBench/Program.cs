@@ -4,11 +4,14 @@
 //   vhost-user-fs-bench --dir /var/tmp/fsbench \
 //       --a "out/vhost-user-fs --socket-path {socket} --shared-dir {dir}" \
 //       --b ".cache/virtiofsd/virtiofsd --socket-path {socket} --shared-dir {dir}" \
-//       [--queues 1,4] [--depth 8] [--duration 3] [--repeat 3] [--workloads stat,create,unlink,randread,seqread,seqwrite]
+//       [--queues 1,4] [--depth 8] [--duration 3] [--repeat 5] [--workloads stat,create,unlink,randread,seqread,seqwrite]
 //       [--bench-cpu 0] [--daemon-cpu 1]      (-1: no pinning)
 //
 // Each (workload, queue count) is run --repeat times per daemon in alternating order (A B, B A, …)
-// with a fresh daemon per run; the table shows medians and the ratio A/B.
+// with a fresh daemon per run; the table shows medians and the ratio A/B. Beside the rate, each
+// run reports from the scheduler (ProcessStats): the daemon's CPU time per operation, how often
+// the daemon slept for want of requests (sleeps per operation), and the share of the run the
+// daemon and the driver spent runnable but waiting for their CPU (other load on the machine).
 using System.Diagnostics;
 using System.Globalization;
 using VhostUser.FsBench;
@@ -16,7 +19,7 @@ using VhostUser.FsBench;
 var options = ParseArguments(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: vhost-user-fs-bench --dir DIR --a \"CMD\" --b \"CMD\" [--queues 1,4] [--depth 8] [--duration 3] [--repeat 3] [--workloads LIST]");
+    Console.Error.WriteLine("usage: vhost-user-fs-bench --dir DIR --a \"CMD\" --b \"CMD\" [--queues 1,4] [--depth 8] [--duration 3] [--repeat 5] [--workloads LIST]");
     return 2;
 }
 Prepare(options.Dir);
@@ -26,22 +29,25 @@ if (options.BenchCpu >= 0 && OperatingSystem.IsLinux())
     Process.GetCurrentProcess().ProcessorAffinity = (nint)(1L << options.BenchCpu);
 }
 var rows = new List<string>();
+var details = new List<string>();
 Console.WriteLine($"# {Environment.ProcessorCount} CPUs, depth {options.Depth} per queue, {options.Duration} s per run, {options.Repeat} runs per daemon, bench on CPU {options.BenchCpu}, daemon on CPU {options.DaemonCpu}");
 foreach (int queues in options.Queues)
 {
     foreach (string workload in options.Workloads.Where(w => w != "unlink"))
     {
-        var results = new Dictionary<string, List<(double Ops, double? Unlink, double CpuUs)>> { ["A"] = [], ["B"] = [] };
+        var results = new Dictionary<string, List<RunResult>> { ["A"] = [], ["B"] = [] };
         for (int rep = 0; rep < options.Repeat; rep++)
         {
             foreach (string who in rep % 2 == 0 ? new[] { "A", "B" } : ["B", "A"])
             {
                 var result = Measure(options, who == "A" ? options.A : options.B, workload, queues, $"{who}{rep}");
                 results[who].Add(result);
-                Console.Error.WriteLine($"  {workload} q{queues} {who}: {result.Ops:F0}/s, daemon CPU {result.CpuUs:F2} µs/op{(result.Unlink is { } u ? $", unlink {u:F0}/s" : "")}");
+                Console.Error.WriteLine($"  {workload} q{queues} {who}: {result.Ops:F0}/s, daemon CPU {result.CpuUs:F2} µs/op, {result.SleepsPerOp:F3} sleeps/op, "
+                    + $"waiting for a CPU: daemon {result.DaemonWaitPct:F0} %, driver {result.DriverWaitPct:F0} %{(result.Unlink is { } u ? $", unlink {u:F0}/s" : "")}");
             }
         }
         rows.Add(Row(workload, queues, results["A"].Select(r => r.Ops), results["B"].Select(r => r.Ops), results["A"].Select(r => r.CpuUs), results["B"].Select(r => r.CpuUs)));
+        details.Add(Detail(workload, queues, results["A"], results["B"]));
         if (workload == "create" && options.Workloads.Contains("unlink"))
         {
             rows.Add(Row("unlink", queues, results["A"].Select(r => r.Unlink!.Value), results["B"].Select(r => r.Unlink!.Value), [double.NaN], [double.NaN]));
@@ -51,7 +57,19 @@ foreach (int queues in options.Queues)
 Console.WriteLine("| workload | queues | A ops/s | A MiB/s | A daemon CPU µs/op | B ops/s | B MiB/s | B daemon CPU µs/op | A/B ops/s | B/A CPU per op |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 rows.ForEach(Console.WriteLine);
+Console.WriteLine();
+Console.WriteLine("| workload | queues | A sleeps/op | B sleeps/op | A daemon wait % | B daemon wait % | driver wait % (A runs / B runs) |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+details.ForEach(Console.WriteLine);
 return 0;
+
+static string Detail(string workload, int queues, List<RunResult> a, List<RunResult> b)
+{
+    static string F(double v, string format) => double.IsNaN(v) ? "–" : v.ToString(format, CultureInfo.InvariantCulture);
+    return $"| {workload} | {queues} | {F(Median(a.Select(r => r.SleepsPerOp)), "F3")} | {F(Median(b.Select(r => r.SleepsPerOp)), "F3")} | "
+        + $"{F(Median(a.Select(r => r.DaemonWaitPct)), "F0")} | {F(Median(b.Select(r => r.DaemonWaitPct)), "F0")} | "
+        + $"{F(Median(a.Select(r => r.DriverWaitPct)), "F0")} / {F(Median(b.Select(r => r.DriverWaitPct)), "F0")} |";
+}
 
 static string Row(string workload, int queues, IEnumerable<double> a, IEnumerable<double> b, IEnumerable<double> cpuA, IEnumerable<double> cpuB)
 {
@@ -68,7 +86,7 @@ static string Row(string workload, int queues, IEnumerable<double> a, IEnumerabl
 
 static double Median(IEnumerable<double> values)
 {
-    var sorted = values.OrderBy(v => v).ToArray();
+    var sorted = values.Where(v => !double.IsNaN(v)).OrderBy(v => v).ToArray();
     if (sorted.Length == 0)
     {
         return double.NaN;
@@ -76,7 +94,7 @@ static double Median(IEnumerable<double> values)
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
-static (double Ops, double? Unlink, double CpuUs) Measure(Options options, string command, string workload, int queues, string runId)
+static RunResult Measure(Options options, string command, string workload, int queues, string runId)
 {
     string socket = Path.Combine(Path.GetTempPath(), $"vhost-fs-bench-{Environment.ProcessId}.sock");
     File.Delete(socket);
@@ -104,22 +122,26 @@ static (double Ops, double? Unlink, double CpuUs) Measure(Options options, strin
         }
         Thread.Sleep(100);
         using var session = FsSession.Open(socket, queues, options.Depth);
-        double cpu0 = CpuSeconds(daemon.Id);
+        var daemon0 = ProcessStats.OfTree(daemon.Id);
+        var driver0 = ProcessStats.OfSelf();
         var clock = Stopwatch.StartNew();
         double ops = RunOnQueues(session, workload, queues, options.Duration, $"{runId}-{workload}");
-        double cpuUs = (CpuSeconds(daemon.Id) - cpu0) * 1e6 / (ops * clock.Elapsed.TotalSeconds);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var used = ProcessStats.OfTree(daemon.Id).Since(daemon0);
+        var driver = ProcessStats.OfSelf().Since(driver0);
+        double count = ops * seconds;
         double? unlink = null;
         if (workload == "create" && options.Workloads.Contains("unlink"))
         {
             unlink = RunOnQueues(session, "unlink", queues, 0, $"{runId}-unlink");
         }
-        return (ops, unlink, cpuUs);
+        return new RunResult(ops, unlink, used.CpuNs / 1e3 / count, used.Sleeps / count, used.WaitNs / 1e7 / seconds, driver.WaitNs / 1e7 / seconds);
     }
     catch (Exception e) when (e is VhostUser.Protocol.ProtocolException or IOException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException)
     {
         // A daemon that cannot serve the configuration (virtiofsd with more than one request queue) gets no number.
         Console.Error.WriteLine($"  {workload} q{queues}: {e.Message}; daemon said: {string.Join(" | ", stderr.TakeLast(3))}");
-        return (double.NaN, double.NaN, double.NaN);
+        return new RunResult(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
     }
     finally
     {
@@ -153,43 +175,6 @@ static double RunOnQueues(FsSession session, string workload, int queues, double
         System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
     return counts.Sum() / clock.Elapsed.TotalSeconds;
-}
-
-static double CpuSeconds(int pid)
-{
-    // utime + stime (/proc/PID/stat fields 14, 15; clock ticks, 100 per second) of the daemon and
-    // every process below it (virtiofsd's sandbox forks a child that does the work).
-    var stats = new Dictionary<int, (int Parent, double Seconds)>();
-    foreach (string dir in Directory.EnumerateDirectories("/proc"))
-    {
-        if (!int.TryParse(Path.GetFileName(dir), out int id))
-        {
-            continue;
-        }
-        try
-        {
-            string stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            double seconds = (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-            stats[id] = (int.Parse(fields[1], CultureInfo.InvariantCulture), seconds);
-        }
-        catch (IOException)
-        {
-        }
-    }
-    bool Below(int id)
-    {
-        for (int depth = 0; depth < 16 && id > 1; depth++)
-        {
-            if (id == pid)
-            {
-                return true;
-            }
-            id = stats.TryGetValue(id, out var s) ? s.Parent : 0;
-        }
-        return false;
-    }
-    return stats.Where(kv => Below(kv.Key)).Sum(kv => kv.Value.Seconds);
 }
 
 static void Prepare(string dir)
@@ -241,10 +226,13 @@ static Options? ParseArguments(string[] args)
         values.GetValueOrDefault("--queues", "1,4").Split(',').Select(int.Parse).ToArray(),
         int.Parse(values.GetValueOrDefault("--depth", "8"), CultureInfo.InvariantCulture),
         double.Parse(values.GetValueOrDefault("--duration", "3"), CultureInfo.InvariantCulture),
-        int.Parse(values.GetValueOrDefault("--repeat", "3"), CultureInfo.InvariantCulture),
+        int.Parse(values.GetValueOrDefault("--repeat", "5"), CultureInfo.InvariantCulture),
         values.GetValueOrDefault("--workloads", string.Join(',', Workloads.All)).Split(','),
         int.Parse(values.GetValueOrDefault("--bench-cpu", "0"), CultureInfo.InvariantCulture),
         int.Parse(values.GetValueOrDefault("--daemon-cpu", "1"), CultureInfo.InvariantCulture));
 }
+
+/// <summary>One run: operations per second and what the scheduler saw (ProcessStats), per operation or in % of the run.</summary>
+internal readonly record struct RunResult(double Ops, double? Unlink, double CpuUs, double SleepsPerOp, double DaemonWaitPct, double DriverWaitPct);
 
 internal sealed record Options(string Dir, string A, string B, int[] Queues, int Depth, double Duration, int Repeat, string[] Workloads, int BenchCpu, int DaemonCpu);
