@@ -41,7 +41,7 @@ public sealed class VsockGuestTests(ITestOutputHelper output)
         var seqEcho = VsockHostPeers.EchoServerAsync(host.UdsPath + "_5002", SocketType.Seqpacket, cancel.Token);
         var hostSide = new ConcurrentDictionary<string, Task<string>>();
 
-        var main = await Rig.RunAsync(new GuestRun(transport)
+        var main = await RunRetryingQemuAbortAsync(() => new GuestRun(transport)
         {
             Name = "vsock",
             Stages = 2,
@@ -52,7 +52,7 @@ public sealed class VsockGuestTests(ITestOutputHelper output)
             Tools = { VsockGuestSetup.Tool },
             Script = VsockGuestSetup.MainScript(TransferBytes, SlowBytes, ConcurrentBytes, MessageSizes),
             OnSerialLine = (_, line) => StartHostSide(line, host.UdsPath, hostSide),
-        }, output);
+        }, hostSide);
         var newQemu = await Rig.RunAsync(new GuestRun(transport)
         {
             Name = "vsock-new-qemu",
@@ -84,6 +84,23 @@ public sealed class VsockGuestTests(ITestOutputHelper output)
         await echo;
         await seqEcho;
         output.WriteLine(Rates(main, hostSide));
+    }
+
+    /// <summary>
+    /// Runs the guest; once more if QEMU itself aborted on "msix_table_mmio_write: Assertion"
+    /// (QEMU 10.0 under TCG, seen once in ~20 PCI reboots here, in the boot after the reboot; the
+    /// daemon kept running — the retry is served by the same daemon, a new QEMU on it).
+    /// </summary>
+    private async Task<GuestResult> RunRetryingQemuAbortAsync(Func<GuestRun> run, ConcurrentDictionary<string, Task<string>> hostSide)
+    {
+        var result = await Rig.RunAsync(run(), output);
+        if (result.QemuExitCode == 134 && result.QemuLog.Contains("msix_table_mmio_write: Assertion", StringComparison.Ordinal))
+        {
+            output.WriteLine("QEMU aborted in msix_table_mmio_write (a QEMU bug, not the daemon's); running the guest once more on the same daemon");
+            hostSide.Clear();
+            result = await Rig.RunAsync(run(), output);
+        }
+        return result;
     }
 
     /// <summary>Starts the host's half when the guest announces it (by the VHOSTD-INFO key).</summary>

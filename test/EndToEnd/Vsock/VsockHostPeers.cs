@@ -75,27 +75,41 @@ internal static class VsockHostPeers
         }
     }
 
-    /// <summary>Accepts one connection on <paramref name="path"/> and reads it slowly to EOF.</summary>
+    /// <summary>
+    /// Accepts connections on <paramref name="path"/>, one at a time, and reads each slowly to EOF;
+    /// once cancelled, returns what the last one received.
+    /// </summary>
     public static async Task<Received> SlowSinkAsync(string path, int chunk, TimeSpan pause, CancellationToken cancel)
     {
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(1);
-        using var socket = await listener.AcceptAsync(cancel);
-        socket.ReceiveBufferSize = chunk;
-        var hash = new WordHash();
-        var buffer = new byte[chunk];
-        while (true)
+        var last = new Received(0, "");
+        try
         {
-            await Task.Delay(pause, cancel);
-            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel);
-            if (n == 0)
+            while (true)
             {
-                break;
+                using var socket = await listener.AcceptAsync(cancel);
+                socket.ReceiveBufferSize = chunk;
+                var hash = new WordHash();
+                var buffer = new byte[chunk];
+                while (true)
+                {
+                    await Task.Delay(pause, cancel);
+                    int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+                    hash.Append(buffer.AsSpan(0, n));
+                }
+                last = new Received(hash.Length, hash.Final());
             }
-            hash.Append(buffer.AsSpan(0, n));
         }
-        return new Received(hash.Length, hash.Final());
+        catch (OperationCanceledException)
+        {
+            return last;
+        }
     }
 
     /// <summary>Connects to the guest's port through <paramref name="udsPath"/> (hybrid vsock handshake).</summary>
