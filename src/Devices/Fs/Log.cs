@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Warning, "sandbox: {What} failed (errno {Errno}); {Consequence}")]
     public static partial void SandboxStep(ILogger logger, string what, int errno, string consequence);
+
+    [LoggerMessage(5, LogLevel.Information, "sandbox: capabilities 0x{Capabilities:x} (bounding set empty), no_new_privs {NoNewPrivs}, seccomp denies {Denied} system calls")]
+    public static partial void SandboxEntered(ILogger logger, ulong capabilities, bool noNewPrivs, int denied);
 }

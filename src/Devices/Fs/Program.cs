@@ -47,7 +47,7 @@ return commandLine.Run(args, invocation =>
         fd = ListenEarly(path); // after pivot_root the socket's directory is out of sight
     }
     Sandbox.RaiseFileLimit(logger);
-    Sandbox.Enter(options.Sandbox, options.SharedDir, logger);
+    Sandbox.Enter(options.Sandbox, options.SharedDir, fs.FileHandles != FileHandleMode.Never, logger);
     Log.Serving(logger, options.SharedDir, options.RequestQueues, options.Cache, options.Sandbox, fs.FileHandles, options.ThreadPoolSize);
     var device = new FsDevice(options, fs);
     return [new DaemonEndpoint(device, fd is null ? invocation.SocketPath : null, fd)];

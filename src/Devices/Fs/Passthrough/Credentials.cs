@@ -34,5 +34,10 @@ internal readonly struct Credentials : IDisposable
         }
     }
 
-    private static bool IsRoot { get; } = Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root";
+    /// <summary>
+    /// Whether the daemon runs as root, from the effective uid itself: a user-name lookup would go
+    /// through NSS, which after pivot_root reads the guest's /etc/nsswitch.conf and could load a
+    /// library the guest put in the share.
+    /// </summary>
+    private static bool IsRoot { get; } = LibC.geteuid() == 0;
 }
