@@ -5,7 +5,8 @@
 //   Sleeps       voluntary context switches (/proc/PID/task/TID/status): how often a thread ran
 //                out of work and slept, i.e. how often the daemon waited for the driver
 // Differences of two snapshots (Since) taken around a run give per-operation costs that do not depend on
-// how busy the shared machine was (CPU) and show how much it was (wait).
+// how busy the shared machine was (CPU) and show how much it was (wait). The driver's threads
+// measure themselves (OfThisThread), since they end with the run.
 using System.Globalization;
 
 namespace VhostUser.FsBench;
@@ -26,8 +27,8 @@ internal readonly record struct ProcessStats(long CpuNs, long WaitNs, long Sleep
         return total;
     }
 
-    /// <summary>The sum over this process's threads.</summary>
-    public static ProcessStats OfSelf() => OfProcess(Environment.ProcessId);
+    /// <summary>The calling thread's own numbers (/proc/thread-self).</summary>
+    public static ProcessStats OfThisThread() => OfTask("/proc/thread-self");
 
     private ProcessStats Plus(ProcessStats other) => new(CpuNs + other.CpuNs, WaitNs + other.WaitNs, Sleeps + other.Sleeps);
 
@@ -41,20 +42,25 @@ internal readonly record struct ProcessStats(long CpuNs, long WaitNs, long Sleep
         }
         foreach (string task in Directory.EnumerateDirectories(tasks))
         {
-            try
-            {
-                var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
-                long sleeps = File.ReadLines(Path.Combine(task, "status"))
-                    .Where(l => l.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
-                    .Select(l => long.Parse(l.Split(':')[1].Trim(), CultureInfo.InvariantCulture)).FirstOrDefault();
-                total = total.Plus(new ProcessStats(long.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture), sleeps));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // the thread exited meanwhile
-            }
+            total = total.Plus(OfTask(task));
         }
         return total;
+    }
+
+    private static ProcessStats OfTask(string task)
+    {
+        try
+        {
+            var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+            long sleeps = File.ReadLines(Path.Combine(task, "status"))
+                .Where(l => l.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
+                .Select(l => long.Parse(l.Split(':')[1].Trim(), CultureInfo.InvariantCulture)).FirstOrDefault();
+            return new ProcessStats(long.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture), sleeps);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return default; // the thread exited meanwhile
+        }
     }
 
     private static List<int> TreeOf(int root)

@@ -123,19 +123,17 @@ static RunResult Measure(Options options, string command, string workload, int q
         Thread.Sleep(100);
         using var session = FsSession.Open(socket, queues, options.Depth);
         var daemon0 = ProcessStats.OfTree(daemon.Id);
-        var driver0 = ProcessStats.OfSelf();
         var clock = Stopwatch.StartNew();
-        double ops = RunOnQueues(session, workload, queues, options.Duration, $"{runId}-{workload}");
+        var (ops, driverWaitNs) = RunOnQueuesMeasured(session, workload, queues, options.Duration, $"{runId}-{workload}");
         double seconds = clock.Elapsed.TotalSeconds;
         var used = ProcessStats.OfTree(daemon.Id).Since(daemon0);
-        var driver = ProcessStats.OfSelf().Since(driver0);
         double count = ops * seconds;
         double? unlink = null;
         if (workload == "create" && options.Workloads.Contains("unlink"))
         {
             unlink = RunOnQueues(session, "unlink", queues, 0, $"{runId}-unlink");
         }
-        return new RunResult(ops, unlink, used.CpuNs / 1e3 / count, used.Sleeps / count, used.WaitNs / 1e7 / seconds, driver.WaitNs / 1e7 / seconds);
+        return new RunResult(ops, unlink, used.CpuNs / 1e3 / count, used.Sleeps / count, used.WaitNs / 1e7 / seconds, driverWaitNs / 1e7 / seconds / queues);
     }
     catch (Exception e) when (e is VhostUser.Protocol.ProtocolException or IOException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException)
     {
@@ -151,9 +149,14 @@ static RunResult Measure(Options options, string command, string workload, int q
     }
 }
 
-static double RunOnQueues(FsSession session, string workload, int queues, double seconds, string runId)
+static double RunOnQueues(FsSession session, string workload, int queues, double seconds, string runId) =>
+    RunOnQueuesMeasured(session, workload, queues, seconds, runId).Ops;
+
+// Runs the workload on every request queue; returns operations per second and how long the driver threads waited for a CPU (ns).
+static (double Ops, long DriverWaitNs) RunOnQueuesMeasured(FsSession session, string workload, int queues, double seconds, string runId)
 {
     var counts = new long[queues + 1];
+    var waits = new long[queues + 1];
     var clock = Stopwatch.StartNew();
     var until = seconds > 0 ? DateTime.UtcNow.AddSeconds(seconds) : DateTime.MaxValue;
     Exception? failure = null;
@@ -161,7 +164,9 @@ static double RunOnQueues(FsSession session, string workload, int queues, double
     {
         try
         {
+            long wait0 = ProcessStats.OfThisThread().WaitNs;
             counts[q] = Workloads.Run(workload, session, q, until, runId);
+            waits[q] = ProcessStats.OfThisThread().WaitNs - wait0;
         }
         catch (Exception e)
         {
@@ -174,7 +179,7 @@ static double RunOnQueues(FsSession session, string workload, int queues, double
     {
         System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
-    return counts.Sum() / clock.Elapsed.TotalSeconds;
+    return (counts.Sum() / clock.Elapsed.TotalSeconds, waits.Sum());
 }
 
 static void Prepare(string dir)
