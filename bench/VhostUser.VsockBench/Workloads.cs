@@ -4,7 +4,8 @@
 //   h2g          host writes 256 KiB blocks to UDS after "CONNECT 5000"; the guest reads
 //   g2h          the guest writes 64 KiB packets to UDS_5000; the host reads 256 KiB blocks
 //   connect-h2g  host: connect, CONNECT line, read OK, close — one after another
-//   connect-g2h  guest: REQUEST, RESPONSE, full SHUTDOWN, RST — one after another
+//   connect-g2h  guest: REQUEST, RESPONSE, full SHUTDOWN, RST, and the host program accepted it —
+//                one after another
 // The guest reports credit as Linux 6.12 does: after reading, when the free space it last
 // reported fell below 64 KiB or its receive queue is empty; it answers CREDIT_REQUEST.
 using System.Diagnostics;
@@ -195,6 +196,7 @@ internal static class Workloads
     private static double ConnectGuestToHost(GuestDriver guest, string udsPath, Window window)
     {
         using var listener = Listen(udsPath + "_" + GuestPort);
+        using var accepted = new SemaphoreSlim(0);
         var host = HostThread(() =>
         {
             var buffer = new byte[64];
@@ -203,6 +205,7 @@ internal static class Workloads
                 while (true)
                 {
                     using var socket = listener.Accept();
+                    accepted.Release();
                     while (socket.Receive(buffer) > 0)
                     {
                     }
@@ -230,6 +233,13 @@ internal static class Workloads
             shutdown.Flags = Packet.ShutdownBoth;
             guest.Send(shutdown);
             Expect(guest, Packet.OpRst);
+            // A connection counts once the host program has it; waiting for that also keeps the
+            // listener's backlog from filling (the daemon connects without blocking: a full
+            // backlog would refuse the next REQUEST).
+            if (!accepted.Wait(TimeSpan.FromSeconds(10)))
+            {
+                throw new TimeoutException("the host program did not accept within 10 s");
+            }
             connections++;
         }
         listener.Dispose();
