@@ -49,6 +49,14 @@ internal sealed class BlkTestBed : IDisposable
 
     public VhostUserFrontend Frontend => _daemon.Frontend;
 
+    /// <summary>Bytes allocated so far on worker <paramref name="worker"/> (read on that thread).</summary>
+    public long WorkerAllocatedBytes(int worker = 0)
+    {
+        long bytes = 0;
+        _daemon.Daemon.Context.Workers[worker].Invoke(() => bytes = GC.GetAllocatedBytesForCurrentThread());
+        return bytes;
+    }
+
     public DriverQueue Queue(int index) => _queues[index];
 
     public static byte[] Header(uint type, ulong sector)
