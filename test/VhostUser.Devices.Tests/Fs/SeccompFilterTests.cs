@@ -1,7 +1,7 @@
 // SeccompFilterTests.cs — the sandbox's BPF program, run through a small classic-BPF interpreter
 // (the instructions it uses: load word, jeq, jge, ret) with the seccomp_data the kernel would give
-// it: the denied calls fail with EPERM, what the daemon and the runtime use is allowed, and
-// another ABI (i386 or x32 numbers on x86-64) is refused.
+// it: the denied calls fail with EPERM, what the daemon and the runtime use is allowed (unshare
+// only for CLONE_FS alone), and another ABI (i386 or x32 numbers on x86-64) is refused.
 using System.Runtime.InteropServices;
 using VhostUser.Devices.Fs;
 using VhostUser.Devices.Fs.Interop;
@@ -41,6 +41,16 @@ public sealed class SeccompFilterTests
     }
 
     [Fact]
+    public void Build_Unshare_OnlyCloneFsAlone()
+    {
+        uint unshare = X64 ? 272u : 97u;
+        Assert.Equal(Allow, Run(Arch, unshare, 0x200));                 // CLONE_FS: the xattr calls' own current directory
+        Assert.Equal(DenyEperm, Run(Arch, unshare, 0x20000));           // CLONE_NEWNS
+        Assert.Equal(DenyEperm, Run(Arch, unshare, 0x10000200));        // CLONE_FS | CLONE_NEWUSER
+        Assert.Equal(DenyEperm, Run(Arch, unshare, 0x200 | (1UL << 32))); // high bits set
+    }
+
+    [Fact]
     public void Build_OtherAbi_IsRefused()
     {
         Assert.Equal(DenyEperm, Run(0x40000003 /* AUDIT_ARCH_I386 */, 0));
@@ -50,8 +60,8 @@ public sealed class SeccompFilterTests
         }
     }
 
-    /// <summary>Runs the program over seccomp_data { nr, arch }; returns the SECCOMP_RET value.</summary>
-    private static uint Run(uint arch, uint nr)
+    /// <summary>Runs the program over seccomp_data { nr, arch, args[0] }; returns the SECCOMP_RET value.</summary>
+    private static uint Run(uint arch, uint nr, ulong arg0 = 0)
     {
         var program = SeccompFilter.Build()!;
         Assert.InRange(program.Length, 1, 4096); // BPF_MAXINSNS
@@ -62,7 +72,7 @@ public sealed class SeccompFilterTests
             switch (insn.Code)
             {
                 case 0x20: // ld [k]
-                    accumulator = insn.K switch { 0 => nr, 4 => arch, _ => throw new InvalidOperationException($"load at {insn.K}") };
+                    accumulator = insn.K switch { 0 => nr, 4 => arch, 16 => (uint)arg0, 20 => (uint)(arg0 >> 32), _ => throw new InvalidOperationException($"load at {insn.K}") };
                     pc++;
                     break;
                 case 0x15: // jeq #k
