@@ -1,7 +1,6 @@
 // BlkOptions.cs — the blk daemon's options, validated here so the device can trust them. Names
 // follow QEMU's contrib vhost-user-blk (--blk-file, --read-only) where it has them.
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using VhostUser.Backend;
 
@@ -101,14 +100,15 @@ internal sealed record BlkOptions(string? Path, long NullSize, bool ReadOnly, bo
     }
 
     /// <summary>
-    /// A serial that names the backing: 16 hex digits of SHA-256 of its absolute path behind
-    /// "vub-", so two disks of one guest differ and the same image keeps its serial across runs.
+    /// A serial that names the backing: 16 hex digits of the 64-bit XXH3 hash of its absolute path
+    /// behind "vub-", so two disks of one guest differ and the same image keeps its serial across
+    /// runs. (Not SHA-256: that would load OpenSSL into the daemon for one hash.)
     /// </summary>
     public static string DefaultSerial(string? path)
     {
         string key = path is null ? "null" : System.IO.Path.GetFullPath(path);
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
-        return "vub-" + Convert.ToHexStringLower(hash)[..16];
+        ulong hash = System.IO.Hashing.XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(key));
+        return "vub-" + hash.ToString("x16", CultureInfo.InvariantCulture);
     }
 
     /// <summary>Parses 4096, 64K, 512M, 2G, 1T (binary units).</summary>

@@ -3,7 +3,10 @@
 // reads the array and the buffers after the submitting call returned.
 //
 // Ownership and lifetime: the array lives in native memory, so its address never moves while the
-// kernel holds it. Every entry points into a MappedRegion, never into managed memory, and the
+// kernel holds it. It starts small and grows (doubling, up to its capacity) only in TryAdd, that
+// is while a request is being built and before its address is handed to the kernel; a request
+// slot that once carried a long chain keeps the larger array, so a warm slot allocates nothing.
+// (A queue of 1024 slots with room for 1024 entries each up front would be 16 MiB per queue.) Every entry points into a MappedRegion, never into managed memory, and the
 // array holds a lease (SafeHandle.DangerousAddRef) on each mapping it points into until
 // Clear/Dispose. A mapping disposed meanwhile (the front end replaced the memory table while a
 // request was under I/O) is therefore unmapped only when the last array pointing into it lets go:
@@ -16,27 +19,32 @@ using VhostUser.Unix.Interop;
 
 namespace VhostUser.Unix;
 
-/// <summary>A fixed-capacity iovec array over shared mappings, with leases on those mappings.</summary>
+/// <summary>A bounded, growable iovec array over shared mappings, with leases on those mappings.</summary>
 public sealed unsafe class IoVectorArray : IDisposable
 {
     /// <summary>Most entries one system call accepts (UIO_MAXIOV).</summary>
     public const int MaxEntries = 1024;
 
+    /// <summary>Entries allocated up front (256 bytes; most requests need two or three).</summary>
+    private const int InitialEntries = 16;
+
     private readonly int _capacity;
+    private int _allocated;
     private MappedRegion?[] _leases = new MappedRegion?[4];
     private LibC.iovec* _entries;
     private int _count;
     private int _leaseCount;
     private ulong _totalLength;
 
-    /// <summary>Creates an empty array with room for <paramref name="capacity"/> entries.</summary>
+    /// <summary>Creates an empty array that holds up to <paramref name="capacity"/> entries.</summary>
     public IoVectorArray(int capacity = MaxEntries)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxEntries);
         _capacity = capacity;
-        // SAFETY: a fresh native block of capacity iovecs, freed once in Dispose.
-        _entries = (LibC.iovec*)NativeMemory.AllocZeroed((nuint)capacity, (nuint)sizeof(LibC.iovec));
+        _allocated = Math.Min(capacity, InitialEntries);
+        // SAFETY: a fresh native block of _allocated iovecs, resized only in Grow, freed once in Dispose.
+        _entries = (LibC.iovec*)NativeMemory.Alloc((nuint)_allocated, (nuint)sizeof(LibC.iovec));
     }
 
     /// <summary>Number of entries.</summary>
@@ -45,8 +53,11 @@ public sealed unsafe class IoVectorArray : IDisposable
     /// <summary>Sum of the entry lengths.</summary>
     public ulong TotalLength => _totalLength;
 
-    /// <summary>The entry capacity.</summary>
+    /// <summary>The most entries the array takes.</summary>
     public int Capacity => _capacity;
+
+    /// <summary>Entries the native array has room for now (grows up to <see cref="Capacity"/>).</summary>
+    public int Allocated => _allocated;
 
     /// <summary>Address of the native array (for system calls in this folder).</summary>
     internal nint Address
@@ -83,7 +94,7 @@ public sealed unsafe class IoVectorArray : IDisposable
         }
         else
         {
-            if (_count == _capacity)
+            if (_count == _allocated && !TryGrow())
             {
                 return false;
             }
@@ -136,6 +147,22 @@ public sealed unsafe class IoVectorArray : IDisposable
         Clear();
         NativeMemory.Free(_entries);
         _entries = null;
+    }
+
+    /// <summary>Doubles the native array (up to the capacity); false when it is at the capacity.</summary>
+    private bool TryGrow()
+    {
+        if (_allocated == _capacity)
+        {
+            return false;
+        }
+        int grown = Math.Min(_capacity, _allocated * 2);
+        // SAFETY: only TryAdd grows the array, before its address is given to the kernel (see the
+        // file header); realloc keeps the first _count entries. On failure it throws and the old
+        // block stays valid.
+        _entries = (LibC.iovec*)NativeMemory.Realloc(_entries, (nuint)grown * (nuint)sizeof(LibC.iovec));
+        _allocated = grown;
+        return true;
     }
 
     private void Lease(MappedRegion mapping)

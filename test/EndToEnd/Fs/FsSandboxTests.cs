@@ -30,7 +30,7 @@ public sealed class FsSandboxTests(ITestOutputHelper output)
         }
         using var guest = new FsGuest();
         await using var daemon = await DaemonProcess.StartAsync(guest.Ours("--sandbox", mode));
-        int pid = FindPid(daemon.SocketPath);
+        int pid = daemon.ProcessId;
         var threads = Directory.GetDirectories($"/proc/{pid}/task").Select(t => new TaskState(t)).ToList();
         output.WriteLine(string.Join("\n", threads));
         var served = threads.Where(t => t.Tid == pid || t.Name.StartsWith("vhost-worker", StringComparison.Ordinal)).ToList();
@@ -56,19 +56,6 @@ public sealed class FsSandboxTests(ITestOutputHelper output)
             await Task.Delay(100); // the console logger writes from a thread of its own
         }
         Assert.Contains("sandbox: capabilities 0x", daemon.Log, StringComparison.Ordinal);
-    }
-
-    private static int FindPid(string socketPath)
-    {
-        foreach (string dir in Directory.GetDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), out int pid)
-                && File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains(socketPath))
-            {
-                return pid;
-            }
-        }
-        throw new InvalidOperationException($"no process serves {socketPath}");
     }
 
     /// <summary>One thread's /proc/PID/task/TID: its status fields and namespaces.</summary>

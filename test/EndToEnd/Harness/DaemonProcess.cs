@@ -24,6 +24,9 @@ public sealed class DaemonProcess : IAsyncDisposable
     /// <summary>The listening socket.</summary>
     public string SocketPath { get; }
 
+    /// <summary>The daemon's process id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Whether the daemon has exited.</summary>
     public bool HasExited => _process.HasExited;
 

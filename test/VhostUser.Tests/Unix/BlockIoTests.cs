@@ -44,6 +44,28 @@ public sealed class BlockIoTests : IDisposable
     }
 
     [Fact]
+    public void TryAdd_PastTheFirstBlock_GrowsKeepingEveryEntryUpToTheCapacity()
+    {
+        // 1024 separate one-byte pieces (every other byte, so none merge): the array starts with
+        // room for a few and must grow to the whole capacity, keeping the early entries intact.
+        using var mapping = MappedRegion.MapAnonymous(2 * IoVectorArray.MaxEntries + 2);
+        using var iov = new IoVectorArray();
+        Assert.True(iov.Allocated < IoVectorArray.MaxEntries, $"{iov.Allocated} entries allocated up front");
+        for (int i = 0; i < IoVectorArray.MaxEntries; i++)
+        {
+            Assert.True(iov.TryAdd(mapping, (ulong)(2 * i), 1), $"entry {i}");
+        }
+        Assert.False(iov.TryAdd(mapping, 2 * IoVectorArray.MaxEntries, 1));
+        Assert.Equal((IoVectorArray.MaxEntries, IoVectorArray.MaxEntries, (ulong)IoVectorArray.MaxEntries), (iov.Count, iov.Allocated, iov.TotalLength));
+
+        iov.Fill(0x5a); // goes through every entry of the grown array
+        var bytes = mapping.GetSpan(0, 2 * IoVectorArray.MaxEntries + 2);
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            Assert.Equal(i % 2 == 0 && i < 2 * IoVectorArray.MaxEntries ? 0x5a : 0, bytes[i]);
+        }
+    }
+    [Fact]
     public void TryAdd_OutsideMapping_Throws()
     {
         using var mapping = MappedRegion.MapAnonymous(4096);
