@@ -24,7 +24,6 @@ foreach (var option in new Option[] { sharedDir, tag, queues, cache, writeback, 
 {
     commandLine.Add(option);
 }
-commandLine.CapabilityFeatures.Add("migrate-precopy");
 
 return commandLine.Run(args, invocation =>
 {
