@@ -37,27 +37,8 @@ internal sealed class FsGuest : IDisposable
 
     public static bool HasVirtiofsd => File.Exists(VirtiofsdPath);
 
-    /// <summary>Builds fsprobe into .cache/fs-guest/bin (once per source change) and puts it on PATH.</summary>
-    public static void EnsureProbe()
-    {
-        var paths = RigPaths.Discover();
-        string source = Path.Combine(paths.RepoRoot, "test", "EndToEnd", "Fs", "fsprobe.c");
-        string bin = Path.Combine(paths.Cache, "fs-guest", "bin");
-        string probe = Path.Combine(bin, "fsprobe");
-        Directory.CreateDirectory(bin);
-        if (!File.Exists(probe) || File.GetLastWriteTimeUtc(probe) < File.GetLastWriteTimeUtc(source))
-        {
-            using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-Wall", "-o", probe, source]) { RedirectStandardError = true })!;
-            string errors = gcc.StandardError.ReadToEnd();
-            gcc.WaitForExit();
-            Assert.True(gcc.ExitCode == 0, $"gcc fsprobe.c failed: {errors}");
-        }
-        string path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        if (!path.Split(':').Contains(bin))
-        {
-            Environment.SetEnvironmentVariable("PATH", bin + ":" + path);
-        }
-    }
+    /// <summary>Builds fsprobe (when its source is newer) and puts it on PATH.</summary>
+    public static void EnsureProbe() => Rig.BuildTool("fsprobe", "Fs/fsprobe.c", isStatic: false);
 
     public DaemonSpec Ours(params string[] extra) => new("fs", ["--shared-dir", SharedDir, "--xattr", .. extra]);
 

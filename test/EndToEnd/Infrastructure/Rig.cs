@@ -45,6 +45,20 @@ internal static class Rig
         return await DaemonProcess.StartAsync(spec);
     }
 
+    /// <summary>Builds a guest helper (<see cref="GuestTool.Build"/>); a skip outside CI, a failure in CI, if it cannot be built.</summary>
+    public static string BuildTool(string name, string source, bool isStatic)
+    {
+        try
+        {
+            return GuestTool.Build(name, source, isStatic);
+        }
+        catch (RigUnavailableException e)
+        {
+            Unavailable(e.Message);
+            throw;
+        }
+    }
+
     private static void Unavailable(string message)
     {
         if (HostInfo.IsCI)

@@ -2,8 +2,6 @@
 // host-side sockets, the daemon spec, the guest tool built from vsock-tool.c (static, host gcc)
 // into the rig cache and put on PATH, where the initramfs builder looks for tools, and the guest
 // scripts (busybox sh + /lib/check.sh; check names as in the tests).
-using System.Diagnostics;
-
 namespace VhostUser.EndToEnd.Tests.Vsock;
 
 internal sealed class VsockGuestSetup : IDisposable
@@ -35,34 +33,8 @@ internal sealed class VsockGuestSetup : IDisposable
 
     public static GuestDevice Device(string daemonId = "vsock") => GuestDevice.VhostUser(daemonId, VhostUserDeviceType.Vsock);
 
-    /// <summary>Builds the guest tool (when its source is newer) and returns the binary's path.</summary>
-    public static string BuildTool()
-    {
-        lock (typeof(VsockGuestSetup))
-        {
-            var paths = RigPaths.Discover();
-            var directory = Path.Combine(paths.Cache, "tools");
-            var binary = Path.Combine(directory, Tool);
-            var source = Path.Combine(paths.RepoRoot, "test", "EndToEnd", "Vsock", Tool + ".c");
-            if (!File.Exists(binary) || File.GetLastWriteTimeUtc(binary) < File.GetLastWriteTimeUtc(source))
-            {
-                System.IO.Directory.CreateDirectory(directory);
-                using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-static", "-O2", "-Wall", "-o", binary + ".tmp", source]) { RedirectStandardError = true })
-                    ?? throw new InvalidOperationException("cannot start gcc");
-                string errors = gcc.StandardError.ReadToEnd();
-                gcc.WaitForExit();
-                Skip.If(gcc.ExitCode != 0 && !HostInfo.IsCI, $"gcc -static could not build {source}: {errors}");
-                Assert.True(gcc.ExitCode == 0, $"gcc -static could not build {source}: {errors}");
-                File.Move(binary + ".tmp", binary, overwrite: true);
-            }
-            string path = Environment.GetEnvironmentVariable("PATH") ?? "";
-            if (!path.Split(':').Contains(directory))
-            {
-                Environment.SetEnvironmentVariable("PATH", directory + ":" + path);
-            }
-            return binary;
-        }
-    }
+    /// <summary>Builds the guest tool (when its source is newer), puts it on PATH and returns the binary's path.</summary>
+    public static string BuildTool() => Rig.BuildTool(Tool, "Vsock/" + Tool + ".c", isStatic: true);
 
     /// <summary>serve_echo PORT: starts the echo service in the background and returns once it listens.</summary>
     public static readonly string ServeEcho = $$"""
