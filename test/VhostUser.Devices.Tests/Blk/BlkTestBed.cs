@@ -50,11 +50,27 @@ internal sealed class BlkTestBed : IDisposable
     public VhostUserFrontend Frontend => _daemon.Frontend;
 
     /// <summary>Bytes allocated so far on worker <paramref name="worker"/> (read on that thread).</summary>
+    /// <summary>
+    /// The worker's allocated-bytes counter. Read through Post and a flag the test thread spins
+    /// on, not Invoke: Invoke's ManualResetEventSlim.Set runs on the worker after the read and, when
+    /// the waiter had gone to sleep (a loaded machine), takes paths that may allocate — inside the
+    /// measured window of the next read.
+    /// </summary>
     public long WorkerAllocatedBytes(int worker = 0)
     {
         long bytes = 0;
-        _daemon.Daemon.Context.Workers[worker].Invoke(() => bytes = GC.GetAllocatedBytesForCurrentThread());
-        return bytes;
+        int done = 0;
+        _daemon.Daemon.Context.Workers[worker].Post(() =>
+        {
+            Volatile.Write(ref bytes, GC.GetAllocatedBytesForCurrentThread());
+            Volatile.Write(ref done, 1);
+        });
+        var spin = new SpinWait();
+        while (Volatile.Read(ref done) == 0)
+        {
+            spin.SpinOnce();
+        }
+        return Volatile.Read(ref bytes);
     }
 
     public DriverQueue Queue(int index) => _queues[index];
