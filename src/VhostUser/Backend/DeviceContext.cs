@@ -58,6 +58,15 @@ public sealed class DeviceContext
         return channel is not null && channel.SendConfigChange();
     }
 
+    /// <summary>
+    /// The device's crash-safe state changed (VirtioDevice.CrashSafeStateSize): the framework
+    /// saves it into the current inflight area, if one is set (else when the next one is). Call
+    /// on the control thread, as from WriteConfig.
+    /// </summary>
+    public void CrashSafeStateChanged() => SaveCrashSafeState?.Invoke();
+
+    internal Action? SaveCrashSafeState { get; set; }
+
     internal BackendChannel? Channel
     {
         get => _channel;

@@ -80,4 +80,7 @@ internal static partial class Log
 
     [LoggerMessage(25, LogLevel.Warning, "queue {Queue}: the ring has {Size} entries, the inflight area room for {Entries}; the ring runs without inflight tracking")]
     public static partial void InflightAreaTooSmall(ILogger logger, int queue, int size, int entries);
+
+    [LoggerMessage(26, LogLevel.Information, "inflight area: restored {Bytes} byte(s) of device state saved by an earlier back end")]
+    public static partial void CrashSafeStateRestored(ILogger logger, int bytes);
 }

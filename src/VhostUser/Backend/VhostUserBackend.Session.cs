@@ -111,6 +111,7 @@ public sealed partial class VhostUserBackend
     {
         ResetDevice("front end disconnected", abandon: HasInflightArea);
         _context.Channel = null;
+        _context.SaveCrashSafeState = null;
         _channel?.Dispose();
         _channel = null;
         DisposeInflightArea();

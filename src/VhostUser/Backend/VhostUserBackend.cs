@@ -33,6 +33,7 @@ public sealed partial class VhostUserBackend
         _connection = connection;
         _device = device;
         _context = context;
+        _context.SaveCrashSafeState = SaveCrashSafeState;
         _queues = queues;
         _logger = logger;
         _rings = new RingSetup[queues.Length];

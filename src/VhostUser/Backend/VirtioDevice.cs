@@ -44,6 +44,28 @@ public abstract class VirtioDevice
     /// <summary>Protocol features the device implements on top of the framework's (e.g. INFLIGHT_SHMFD).</summary>
     public virtual ProtocolFeatures ExtraProtocolFeatures => ProtocolFeatures.None;
 
+    /// <summary>
+    /// Bytes of device state (at most <see cref="MaxCrashSafeStateSize"/>) that must outlive the
+    /// daemon itself: something the driver chose that the front end will not send again to a
+    /// restarted back end (blk's cache mode). Kept beside the inflight area (INFLIGHT_SHMFD, which
+    /// the device must also offer), which the front end holds across our death and hands to the
+    /// next back end. 0 (the default): none.
+    /// </summary>
+    public virtual int CrashSafeStateSize => 0;
+
+    /// <summary>Largest <see cref="CrashSafeStateSize"/>.</summary>
+    public const int MaxCrashSafeStateSize = 56;
+
+    /// <summary>Writes the current crash-safe state (control thread: a fresh area was set, or the device called DeviceContext.CrashSafeStateChanged).</summary>
+    public virtual void SaveCrashSafeState(Span<byte> destination)
+    {
+    }
+
+    /// <summary>The front end handed over an area holding state an earlier back end saved (control thread, every ring stopped).</summary>
+    public virtual void RestoreCrashSafeState(ReadOnlySpan<byte> state)
+    {
+    }
+
     /// <summary>The framework services for this device; set before the first connection.</summary>
     protected DeviceContext Context => _context ?? throw new InvalidOperationException("the device is not attached to a daemon");
 
@@ -101,6 +123,10 @@ public abstract class VirtioDevice
 
     internal void Attach(DeviceContext context)
     {
+        if (CrashSafeStateSize is < 0 or > MaxCrashSafeStateSize)
+        {
+            throw new InvalidOperationException($"CrashSafeStateSize {CrashSafeStateSize} is outside 0..{MaxCrashSafeStateSize}");
+        }
         _context = context;
         OnAttached();
     }
