@@ -1,7 +1,8 @@
 // BlkConfig.cs — the virtio-blk config space (struct virtio_blk_config, devices.md §3.2) up to
 // write_zeroes_may_unmap and its padding: 60 bytes. Two fields change at run time: capacity (the
 // backing grew or shrank: online resize) and writeback (the driver switches the cache mode with
-// CONFIG_WCE). Both are read by queue workers on every request and written by other threads, so
+// CONFIG_WCE; kept for the daemon's lifetime and across its restart, as QEMU keeps its copy for
+// the device's lifetime and never sends it again). Both are read by queue workers on every request and written by other threads, so
 // they are single words accessed with Volatile.
 using System.Buffers.Binary;
 
@@ -19,8 +20,8 @@ internal sealed class BlkConfig
     /// <summary>Largest segment (size_max).</summary>
     public const uint SizeMax = 1 << 20;
 
-    /// <summary>Largest discard / write-zeroes range in 512-byte sectors (QEMU's limit, ~2 GiB).</summary>
-    public const uint MaxDiscardSectors = 0x3F_FFFF;
+    /// <summary>Largest discard / write-zeroes range in 512-byte sectors before alignment (QEMU's limit, ~2 GiB).</summary>
+    private const uint DiscardSectorLimit = 0x3F_FFFF;
 
     /// <summary>Segments per discard / write-zeroes request (QEMU also allows one).</summary>
     public const uint MaxDiscardSegments = 1;
@@ -34,6 +35,10 @@ internal sealed class BlkConfig
         PhysicalBlockSize = options.PhysicalBlockSize;
         QueueCount = options.QueueCount;
         SegMax = (uint)Math.Min(options.QueueSize, 1024) - 2;
+        // Whole logical blocks: a driver that splits a big discard at this limit must get pieces
+        // the block-alignment check accepts (0x3FFFFF sectors is not a multiple of 8 for 4 KiB blocks).
+        uint blockSectors = (uint)LogicalBlockSize / 512;
+        MaxDiscardSectors = DiscardSectorLimit / blockSectors * blockSectors;
         SetCapacity(capacityBytes);
     }
 
@@ -42,6 +47,9 @@ internal sealed class BlkConfig
     public int PhysicalBlockSize { get; }
 
     public int QueueCount { get; }
+
+    /// <summary>Largest discard / write-zeroes range in 512-byte sectors: whole logical blocks.</summary>
+    public uint MaxDiscardSectors { get; }
 
     /// <summary>Most data segments per request (seg_max): what one iovec array and one chain can hold.</summary>
     public uint SegMax { get; }
@@ -59,8 +67,8 @@ internal sealed class BlkConfig
         return Interlocked.Exchange(ref _capacitySectors, sectors) != sectors;
     }
 
-    /// <summary>Resets what the driver may change (device reset).</summary>
-    public void ResetDriverFields() => Volatile.Write(ref _writeback, 1);
+    /// <summary>Sets the cache mode (a restarted daemon learning what the driver chose before).</summary>
+    public void SetWriteBack(bool writeBack) => Volatile.Write(ref _writeback, writeBack ? 1 : 0);
 
     /// <summary>Copies config bytes [offset, offset+destination.Length) (the caller keeps it inside <see cref="Size"/>).</summary>
     public void Read(int offset, Span<byte> destination)

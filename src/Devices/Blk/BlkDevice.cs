@@ -25,6 +25,7 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
     private readonly IoThreadPool? _pool;
     private readonly List<IDisposable> _watches = [];
     private BlkQueueRunner[] _runners = [];
+    private long _capacityKnownToFrontEnd = -1;
 
     /// <summary>Opens the backing; throws <see cref="DaemonOptionsException"/> if it cannot be used.</summary>
     public BlkDevice(BlkOptions options)
@@ -61,6 +62,9 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
 
     public ILogger Logger => Context.Logger;
 
+    /// <summary>fdatasyncs issued to make fallocate-based write-zeroes durable (all queues).</summary>
+    public long DurabilitySyncs => _runners.Sum(r => r.DurabilitySyncs);
+
     public override VirtioDeviceType DeviceType => VirtioDeviceType.Block;
 
     public override int QueueCount => Options.QueueCount;
@@ -82,7 +86,19 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
 
     public override void ProcessQueue(DeviceQueue queue) => _runners[queue.Index].Process(queue);
 
-    public override void ReadConfig(int offset, Span<byte> destination) => Config.Read(offset, destination);
+    /// <summary>The cache mode (1 byte) outlives the daemon: QEMU sends SET_CONFIG once and keeps its own copy.</summary>
+    public override int CrashSafeStateSize => 1;
+
+    public override void ReadConfig(int offset, Span<byte> destination)
+    {
+        if (offset < sizeof(ulong))
+        {
+            // The front end now knows this capacity (QEMU reads the config at realize and after
+            // each config-change message, never on a reconnect).
+            Volatile.Write(ref _capacityKnownToFrontEnd, Config.CapacitySectors);
+        }
+        Config.Read(offset, destination);
+    }
 
     public override bool WriteConfig(int offset, ReadOnlySpan<byte> source)
     {
@@ -91,7 +107,30 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
             return false;
         }
         Log.CacheMode(Logger, Config.WriteBack ? "write back" : "write through");
+        Context.CrashSafeStateChanged();
         return true;
+    }
+
+    public override void SaveCrashSafeState(Span<byte> destination) => destination[0] = Config.WriteBack ? (byte)1 : (byte)0;
+
+    public override void RestoreCrashSafeState(ReadOnlySpan<byte> state)
+    {
+        Config.SetWriteBack(state[0] != 0);
+        Log.CacheModeRestored(Logger, Config.WriteBack ? "write back" : "write through");
+    }
+
+    /// <summary>
+    /// A front end that reconnected (or a restarted daemon's) may hold a capacity from before a
+    /// resize it was not told about: the resize happened while no back-end channel was open, and
+    /// QEMU does not re-read the config on reconnect. When the first ring starts with a capacity
+    /// it may not know, tell it (QEMU re-reads and interrupts the guest only if the size differs).
+    /// </summary>
+    public override void OnQueueStarted(DeviceQueue queue)
+    {
+        if (queue.Index == 0 && Volatile.Read(ref _capacityKnownToFrontEnd) != Config.CapacitySectors && Context.NotifyConfigChanged())
+        {
+            Log.CapacityAnnounced(Logger, Config.CapacitySectors * 512);
+        }
     }
 
     public override void Reset()
@@ -106,7 +145,9 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
                 Log.QueueServed(Logger, i, served);
             }
         }
-        Config.ResetDriverFields();
+        // The cache mode stays: QEMU keeps its copy of writeback across guest resets and
+        // reconnects and never sends SET_CONFIG again, so resetting ours would have the guest
+        // believe in write-through while writes were cached.
     }
 
     /// <summary>

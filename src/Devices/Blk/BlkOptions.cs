@@ -106,9 +106,26 @@ internal sealed record BlkOptions(string? Path, long NullSize, bool ReadOnly, bo
     /// </summary>
     public static string DefaultSerial(string? path)
     {
-        string key = path is null ? "null" : System.IO.Path.GetFullPath(path);
+        string key = path is null ? "null" : CanonicalPath(path);
         ulong hash = System.IO.Hashing.XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(key));
         return "vub-" + hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The absolute path with a final symlink followed, so /dev/disk/by-id/… and the /dev/sdX it
+    /// names get one serial (a path that cannot be resolved is used as given).
+    /// </summary>
+    private static string CanonicalPath(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        try
+        {
+            return new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+        }
+        catch (IOException)
+        {
+            return full;
+        }
     }
 
     /// <summary>Parses 4096, 64K, 512M, 2G, 1T (binary units).</summary>

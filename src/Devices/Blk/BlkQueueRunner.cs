@@ -27,6 +27,7 @@ internal sealed class BlkQueueRunner : IDisposable
     private int _freeCount;
     private DeviceQueue? _queue;
     private long _served;
+    private long _durabilitySyncs;
 
     public BlkQueueRunner(BlkDevice device, IBlockEngine engine, int slots, int pollMicroseconds)
     {
@@ -48,6 +49,9 @@ internal sealed class BlkQueueRunner : IDisposable
 
     /// <summary>Requests finished since the last reset.</summary>
     public long Served => Volatile.Read(ref _served);
+
+    /// <summary>fdatasyncs issued after a write-zeroes done with fallocate (write-through mode).</summary>
+    public long DurabilitySyncs => Volatile.Read(ref _durabilitySyncs);
 
     /// <summary>ProcessQueue: the batch, then polling (every queue of this worker) if enabled.</summary>
     public void Process(DeviceQueue queue)
@@ -227,6 +231,10 @@ internal sealed class BlkQueueRunner : IDisposable
     private bool TryPrepare(BlkRequest request)
     {
         int tag = request.Tag;
+        if (request.Syncing)
+        {
+            return _engine.TryFlush(tag);
+        }
         return request.Operation switch
         {
             BlkOperation.Read => _engine.TryRead(tag, request.File, request.Vectors, request.Offset),
@@ -243,7 +251,25 @@ internal sealed class BlkQueueRunner : IDisposable
     /// <summary>One operation finished; returns true if a follow-up operation was prepared instead of finishing.</summary>
     private bool Completed(BlkRequest request, long result)
     {
-        byte status = BlkCompletion.Decide(request, result, _device.ZeroBuffer, _device.HasBufferedFallback, out bool retry);
+        byte status;
+        bool retry = false;
+        if (request.Syncing)
+        {
+            status = result == 0 ? BlkStatus.Ok : BlkStatus.IoError;
+        }
+        else
+        {
+            status = BlkCompletion.Decide(request, result, _device.ZeroBuffer, _device.HasBufferedFallback, out retry);
+            // fallocate has no RWF_DSYNC: in write-through mode a zeroed range is made durable
+            // before the status, like every write (spec 5.2.6.1). Zero buffers carry RWF_DSYNC.
+            if (status == BlkStatus.Ok && !retry && request.Operation == BlkOperation.WriteZeroes
+                && request.AllocateMode != BlkCompletion.WritingZeroes && _device.WriteThrough)
+            {
+                request.Syncing = true;
+                retry = true;
+                Interlocked.Increment(ref _durabilitySyncs);
+            }
+        }
         if (retry)
         {
             if (Submit(request))
@@ -273,6 +299,7 @@ internal sealed class BlkQueueRunner : IDisposable
         request.Vectors.Clear();
         request.AllocateMode = 0;
         request.ZeroesLeft = 0;
+        request.Syncing = false;
         request.Chain = default;
         _free[_freeCount++] = request.Tag;
     }

@@ -57,6 +57,9 @@ internal sealed class BlkRequest(int tag) : IDisposable
 
     public int AllocateMode { get; set; }
 
+    /// <summary>The data part is done and an fdatasync makes it durable before the status (write-through).</summary>
+    public bool Syncing { get; set; }
+
     /// <summary>Write-zeroes through zero buffers (no fallocate): bytes still to write.</summary>
     public long ZeroesLeft { get; set; }
 
@@ -80,8 +83,13 @@ internal sealed class BlkRequest(int tag) : IDisposable
         }
         return header.Type switch
         {
-            BlkRequestType.In => Transfer(BlkOperation.Read, header.Sector, chain.WritableLength - 1L, config),
-            BlkRequestType.Out => readOnly ? BlkStatus.IoError : Transfer(BlkOperation.Write, header.Sector, reader.Remaining, config),
+            BlkRequestType.In => reader.Remaining != 0 && chain.WritableLength == 1
+                ? BlkStatus.IoError // the data buffer is device-readable: nothing could be read into it
+                : Transfer(BlkOperation.Read, header.Sector, chain.WritableLength - 1L, config),
+            BlkRequestType.Out => readOnly ? BlkStatus.IoError
+                : reader.Remaining == 0 && chain.WritableLength > 1
+                    ? BlkStatus.IoError // the data buffer is device-writable: nothing to write from it
+                    : Transfer(BlkOperation.Write, header.Sector, reader.Remaining, config),
             BlkRequestType.Flush => Decide(BlkOperation.Flush),
             BlkRequestType.GetId => WriteId(serial),
             BlkRequestType.Discard => readOnly ? BlkStatus.IoError : Segment(BlkOperation.Discard, ref reader, config),
@@ -147,7 +155,7 @@ internal sealed class BlkRequest(int tag) : IDisposable
             return BlkStatus.Unsupported; // UNMAP on DISCARD, or a reserved flag
         }
         long length = (long)segment.SectorCount * 512;
-        if (segment.SectorCount > BlkConfig.MaxDiscardSectors || !RangeIsValid(segment.Sector, length, config))
+        if (segment.SectorCount > config.MaxDiscardSectors || !RangeIsValid(segment.Sector, length, config))
         {
             return BlkStatus.IoError;
         }

@@ -25,4 +25,10 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Warning, "resize: cannot read the size of {Path}: {Reason}")]
     public static partial void ResizeFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(8, LogLevel.Information, "cache mode restored from the inflight area (chosen by the driver before this daemon started): {Mode}")]
+    public static partial void CacheModeRestored(ILogger logger, string mode);
+
+    [LoggerMessage(9, LogLevel.Information, "capacity {Bytes} bytes announced to a front end that may not know it (config change sent)")]
+    public static partial void CapacityAnnounced(ILogger logger, long bytes);
 }

@@ -252,6 +252,8 @@ public sealed partial class BlkGuestTests(ITestOutputHelper output)
         output.WriteLine(string.Join('\n', events));
         GuestAssert.Passed(result, "disk", "write_through", "cache_type", "fio_verify", "no_io_errors");
         Assert.Contains("cache mode set by the driver: write through", daemon.Log, StringComparison.Ordinal);
+        // QEMU never sends SET_CONFIG again: each restarted daemon learns write-through from the inflight area.
+        Assert.True(CacheRestored().Count(daemon.Log) >= 2, $"a restarted daemon did not restore write-through\n{daemon.Log}");
         Assert.Equal(2, daemon.Restarts);
         Assert.True(events.FindIndex(e => e.EndsWith("fio finished", StringComparison.Ordinal)) > events.FindLastIndex(e => e.Contains("restarted", StringComparison.Ordinal)),
             "fio finished before both kills happened: the kills did not hit guest I/O\n" + string.Join('\n', events));
@@ -279,4 +281,7 @@ public sealed partial class BlkGuestTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"inflight area Recovered, (\d+) chains to resubmit")]
     private static partial Regex Recovered();
+
+    [GeneratedRegex(@"cache mode restored from the inflight area \(chosen by the driver before this daemon started\): write through")]
+    private static partial Regex CacheRestored();
 }

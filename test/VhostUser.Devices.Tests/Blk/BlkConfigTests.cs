@@ -26,10 +26,10 @@ public sealed class BlkConfigTests
         Assert.Equal(4, BinaryPrimitives.ReadUInt16LittleEndian(c.AsSpan(26)));                 // min_io_size in blocks
         Assert.Equal(1, c[32]);                                                                 // writeback
         Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(c.AsSpan(34)));                 // num_queues
-        Assert.Equal(BlkConfig.MaxDiscardSectors, BinaryPrimitives.ReadUInt32LittleEndian(c.AsSpan(36)));
+        Assert.Equal(0x3F_FFF8u, BinaryPrimitives.ReadUInt32LittleEndian(c.AsSpan(36)));        // max_discard_sectors: QEMU's ~2 GiB in whole 4K blocks
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(c.AsSpan(40)));                // max_discard_seg
         Assert.Equal(32u, BinaryPrimitives.ReadUInt32LittleEndian(c.AsSpan(44)));               // discard alignment: 16K in sectors
-        Assert.Equal(BlkConfig.MaxDiscardSectors, BinaryPrimitives.ReadUInt32LittleEndian(c.AsSpan(48)));
+        Assert.Equal(0x3F_FFF8u, BinaryPrimitives.ReadUInt32LittleEndian(c.AsSpan(48)));        // max_write_zeroes_sectors
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(c.AsSpan(52)));
         Assert.Equal(1, c[56]);                                                                 // write_zeroes_may_unmap
     }

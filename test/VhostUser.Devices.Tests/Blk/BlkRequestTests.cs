@@ -149,6 +149,8 @@ public sealed class BlkRequestTests
         { "discard of a partial segment", BlkStatus.IoError },
         { "discard past the end", BlkStatus.IoError },
         { "discard above max_discard_sectors", BlkStatus.IoError },
+        { "read into a device-readable buffer", BlkStatus.IoError },
+        { "write from a device-writable buffer", BlkStatus.IoError },
     };
 
     [Theory]
@@ -173,7 +175,11 @@ public sealed class BlkRequestTests
             "discard with two segments" => bed.Simple(BlkRequestType.Discard, payload: [.. BlkTestBed.Segment(0, 8, 0), .. BlkTestBed.Segment(16, 8, 0)]),
             "discard of a partial segment" => bed.Simple(BlkRequestType.Discard, payload: new byte[12]),
             "discard past the end" => bed.Simple(BlkRequestType.Discard, payload: BlkTestBed.Segment(Sectors - 4, 8, 0)),
-            _ => bed.Simple(BlkRequestType.Discard, payload: BlkTestBed.Segment(0, BlkConfig.MaxDiscardSectors + 1, 0)),
+            "read into a device-readable buffer" => bed.Submit(0, DriverBuffer.Readable(BlkTestBed.Header(BlkRequestType.In, 0)),
+                DriverBuffer.Readable(new byte[512]), DriverBuffer.Writable(1))[^1],
+            "write from a device-writable buffer" => bed.Submit(0, DriverBuffer.Readable(BlkTestBed.Header(BlkRequestType.Out, 0)),
+                DriverBuffer.Writable(512), DriverBuffer.Writable(1))[^1],
+            _ => bed.Simple(BlkRequestType.Discard, payload: BlkTestBed.Segment(0, bed.Device.Config.MaxDiscardSectors + 1, 0)),
         };
 
         Assert.Equal(expected, status);
