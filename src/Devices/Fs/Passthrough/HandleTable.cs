@@ -1,6 +1,8 @@
 // HandleTable.cs — FUSE file handles (fh) → open host files and directories. OPEN/OPENDIR/CREATE
-// add, RELEASE/RELEASEDIR remove; a handle's fd is a SafeHandle, so a READ racing a RELEASE of the
-// same handle finishes on a still-open fd.
+// add, RELEASE/RELEASEDIR remove. A request uses a handle only through a FileLease, a SafeHandle
+// reference taken under the table's lock: a RELEASE on another request queue then only defers
+// the close, so a READ racing it finishes on the still-open fd (never on a closed one, and never
+// on another file that reused the number).
 using VhostUser.Unix;
 
 namespace VhostUser.Devices.Fs.Passthrough;
@@ -42,11 +44,21 @@ internal sealed class HandleTable
         }
     }
 
-    public OpenFile? Get(ulong handle)
+    /// <summary>Leases the open file behind <paramref name="handle"/>; false if there is none (EBADF).</summary>
+    public bool TryAcquire(ulong handle, out FileLease lease)
     {
         lock (_lock)
         {
-            return _open.GetValueOrDefault(handle);
+            if (!_open.TryGetValue(handle, out var file))
+            {
+                lease = default;
+                return false;
+            }
+            // Cannot fail: Remove and Clear dispose a descriptor only after taking it out under this lock.
+            bool added = false;
+            file.Fd.DangerousAddRef(ref added);
+            lease = new FileLease(file);
+            return true;
         }
     }
 
@@ -77,4 +89,16 @@ internal sealed class HandleTable
             file.Fd.Dispose();
         }
     }
+}
+
+/// <summary>An open file held for one request: its descriptor stays open until the lease is disposed.</summary>
+internal readonly struct FileLease(OpenFile file) : IDisposable
+{
+    public OpenFile File { get; } = file;
+
+    public FileDescriptor Fd => File.Fd;
+
+    public Inode Inode => File.Inode;
+
+    public void Dispose() => File?.Fd.DangerousRelease();
 }

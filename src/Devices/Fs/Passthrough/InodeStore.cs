@@ -1,6 +1,7 @@
 // InodeStore.cs — node id → Inode and (dev, ino) → Inode, under one lock. Lookups from every
 // queue and FORGETs from the hiprio queue meet here. An inode leaves when its lookup count drops
-// to zero; its fd is a SafeHandle, so a request still using it keeps it open until done.
+// to zero; its fd is closed once the last request holding a lease on it (PassthroughFs.PathOf)
+// is done.
 namespace VhostUser.Devices.Fs.Passthrough;
 
 /// <summary>The inodes the guest currently knows.</summary>

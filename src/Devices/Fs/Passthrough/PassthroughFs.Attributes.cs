@@ -47,8 +47,15 @@ internal sealed partial class PassthroughFs
         }
         using (fd)
         {
-            var open = (input.Valid & FuseSetAttrIn.Handle) != 0 ? _handles.Get(input.Fh) : null;
-            errno = ApplySetAttr(fd.Fd, inode, open, input);
+            FileLease open = default;
+            if ((input.Valid & FuseSetAttrIn.Handle) != 0)
+            {
+                _ = _handles.TryAcquire(input.Fh, out open);
+            }
+            using (open)
+            {
+                errno = ApplySetAttr(fd.Fd, inode, open.File, input);
+            }
             if (errno == 0)
             {
                 errno = Stat(fd.Fd, out var st);

@@ -51,13 +51,13 @@ internal sealed partial class PassthroughFs
     public int ReadDir(ulong node, ulong handle, long offset, bool plus, Span<byte> buffer, out int length)
     {
         length = 0;
-        var dir = _handles.Get(handle);
-        if (dir is null)
+        if (!_handles.TryAcquire(handle, out var dir))
         {
             return Errno.EBADF;
         }
         var dents = t_dents ??= new byte[32 * 1024];
-        lock (dir.DirectoryLock)
+        using (dir)
+        lock (dir.File.DirectoryLock)
         {
             if (LibC.lseek(dir.Fd, offset, LibC.SEEK_SET) < 0)
             {

@@ -119,18 +119,20 @@ internal sealed partial class PassthroughFs
     public int Read(ulong node, ulong handle, long offset, IoVectorArray target, out uint read)
     {
         read = 0;
-        var file = _handles.Get(handle);
-        if (file is null)
+        if (!_handles.TryAcquire(handle, out var file))
         {
             return Errno.EBADF;
         }
-        long n = VectoredIo.ReadAt(file.Fd, target, offset); // a short read is the end of the file
-        if (n < 0)
+        using (file)
         {
-            return (int)-n;
+            long n = VectoredIo.ReadAt(file.Fd, target, offset); // a short read is the end of the file
+            if (n < 0)
+            {
+                return (int)-n;
+            }
+            read = (uint)n;
+            return 0;
         }
-        read = (uint)n;
-        return 0;
     }
 
     public int Write(in RequestContext context, ulong node, ulong handle, long offset, IoVectorArray source, uint writeFlags, out uint written)
@@ -140,42 +142,48 @@ internal sealed partial class PassthroughFs
         {
             return Errno.EROFS;
         }
-        var file = _handles.Get(handle);
-        if (file is null)
+        if (!_handles.TryAcquire(handle, out var file))
         {
             return Errno.EBADF;
         }
-        long n = VectoredIo.WriteAt(file.Fd, source, offset);
-        if (n < 0)
+        using (file)
         {
-            return (int)-n;
+            long n = VectoredIo.WriteAt(file.Fd, source, offset);
+            if (n < 0)
+            {
+                return (int)-n;
+            }
+            written = (uint)n; // a short write (disk full part way) is reported as such, as write(2) does
+            return 0;
         }
-        written = (uint)n; // a short write (disk full part way) is reported as such, as write(2) does
-        return 0;
     }
 
     public int Release(ulong node, ulong handle, uint flags, uint releaseFlags, ulong lockOwner) => _handles.Remove(handle) ? 0 : Errno.EBADF;
 
     public int Flush(ulong node, ulong handle, ulong lockOwner)
     {
-        var file = _handles.Get(handle);
-        if (file is null)
+        if (!_handles.TryAcquire(handle, out var file))
         {
             return Errno.EBADF;
         }
-        // close(dup(fd)) gives the host file system its close-time hook (NFS writes back on close).
-        int copy = LibC.dup(file.Fd);
-        return copy < 0 ? Errno.Last : LibC.close(copy) == 0 ? 0 : Errno.Last;
+        using (file)
+        {
+            // close(dup(fd)) gives the host file system its close-time hook (NFS writes back on close).
+            int copy = LibC.dup(file.Fd);
+            return copy < 0 ? Errno.Last : LibC.close(copy) == 0 ? 0 : Errno.Last;
+        }
     }
 
     public int Fsync(ulong node, ulong handle, bool dataOnly)
     {
-        var file = _handles.Get(handle);
-        if (file is null)
+        if (!_handles.TryAcquire(handle, out var file))
         {
             return Errno.EBADF;
         }
-        return (dataOnly ? LibC.fdatasync(file.Fd) : LibC.fsync(file.Fd)) == 0 ? 0 : Errno.Last;
+        using (file)
+        {
+            return (dataOnly ? LibC.fdatasync(file.Fd) : LibC.fsync(file.Fd)) == 0 ? 0 : Errno.Last;
+        }
     }
 
     public int Fallocate(ulong node, ulong handle, uint mode, long offset, long length)
@@ -184,24 +192,32 @@ internal sealed partial class PassthroughFs
         {
             return Errno.EROFS;
         }
-        var file = _handles.Get(handle);
-        return file is null ? Errno.EBADF : LibC.fallocate(file.Fd, (int)mode, offset, length) == 0 ? 0 : Errno.Last;
+        if (!_handles.TryAcquire(handle, out var file))
+        {
+            return Errno.EBADF;
+        }
+        using (file)
+        {
+            return LibC.fallocate(file.Fd, (int)mode, offset, length) == 0 ? 0 : Errno.Last;
+        }
     }
 
     public int Lseek(ulong node, ulong handle, long offset, uint whence, out long result)
     {
         result = 0;
-        var file = _handles.Get(handle);
-        if (file is null)
-        {
-            return Errno.EBADF;
-        }
         if (whence is not (LibC.SEEK_DATA or LibC.SEEK_HOLE or LibC.SEEK_SET))
         {
             return Errno.EINVAL;
         }
-        result = LibC.lseek(file.Fd, offset, (int)whence);
-        return result < 0 ? Errno.Last : 0;
+        if (!_handles.TryAcquire(handle, out var file))
+        {
+            return Errno.EBADF;
+        }
+        using (file)
+        {
+            result = LibC.lseek(file.Fd, offset, (int)whence);
+            return result < 0 ? Errno.Last : 0;
+        }
     }
 
     public int CopyFileRange(ulong nodeIn, in FuseCopyFileRangeIn input, out ulong copied)
@@ -211,21 +227,29 @@ internal sealed partial class PassthroughFs
         {
             return Errno.EROFS;
         }
-        var source = _handles.Get(input.HandleIn);
-        var target = _handles.Get(input.HandleOut);
-        if (source is null || target is null)
+        if (!_handles.TryAcquire(input.HandleIn, out var source))
         {
             return Errno.EBADF;
         }
-        long offsetIn = (long)input.OffsetIn;
-        long offsetOut = (long)input.OffsetOut;
-        nint n = LibC.copy_file_range(source.Fd, ref offsetIn, target.Fd, ref offsetOut, (nuint)Math.Min(input.Length, int.MaxValue), 0);
-        if (n < 0)
+        using (source)
         {
-            return Errno.Last;
+            if (!_handles.TryAcquire(input.HandleOut, out var target))
+            {
+                return Errno.EBADF;
+            }
+            using (target)
+            {
+                long offsetIn = (long)input.OffsetIn;
+                long offsetOut = (long)input.OffsetOut;
+                nint n = LibC.copy_file_range(source.Fd, ref offsetIn, target.Fd, ref offsetOut, (nuint)Math.Min(input.Length, int.MaxValue), 0);
+                if (n < 0)
+                {
+                    return Errno.Last;
+                }
+                copied = (ulong)n;
+                return 0;
+            }
         }
-        copied = (ulong)n;
-        return 0;
     }
 
     public int SyncFs(ulong node) => LibC.syncfs(_rootDir) == 0 ? 0 : Errno.Last;
@@ -233,15 +257,17 @@ internal sealed partial class PassthroughFs
     public int GetLk(ulong node, in FuseLkIn input, out FuseFileLock result)
     {
         result = input.Lock;
-        var file = _handles.Get(input.Handle);
-        if (file is null)
+        if (!_handles.TryAcquire(input.Handle, out var file))
         {
             return Errno.EBADF;
         }
         var flock = ToFlock(input.Lock);
-        if (LibC.fcntl(file.Fd, LibC.F_OFD_GETLK, ref flock) != 0)
+        using (file)
         {
-            return Errno.Last;
+            if (LibC.fcntl(file.Fd, LibC.F_OFD_GETLK, ref flock) != 0)
+            {
+                return Errno.Last;
+            }
         }
         result = new FuseFileLock
         {
@@ -259,37 +285,51 @@ internal sealed partial class PassthroughFs
         {
             return Errno.ENOSYS; // flock() stays in the guest: FLOCK_LOCKS is not offered
         }
-        var file = _handles.Get(input.Handle);
-        if (file is null)
+        if (!_handles.TryAcquire(input.Handle, out var file))
         {
             return Errno.EBADF;
         }
-        var flock = ToFlock(input.Lock);
-        while (true)
+        using (file)
         {
-            if (LibC.fcntl(file.Fd, wait ? LibC.F_OFD_SETLKW : LibC.F_OFD_SETLK, ref flock) == 0)
+            var flock = ToFlock(input.Lock);
+            while (true)
             {
-                return 0;
-            }
-            int errno = Errno.Last;
-            if (errno != Errno.EINTR)
-            {
-                return errno;
+                if (LibC.fcntl(file.Fd, wait ? LibC.F_OFD_SETLKW : LibC.F_OFD_SETLK, ref flock) == 0)
+                {
+                    return 0;
+                }
+                int errno = Errno.Last;
+                if (errno != Errno.EINTR)
+                {
+                    return errno;
+                }
             }
         }
     }
 
     public int Ioctl(ulong node, in FuseIoctlIn input, ReadOnlySpan<byte> inData, Span<byte> outData, out int result, out int outLength)
     {
-        // Only the inode flags (chattr/lsattr): FS_IOC_GETFLAGS/SETFLAGS, native and 32-bit forms.
-        const uint GetFlags = 0x6601, SetFlags = 0x6602;
         result = 0;
         outLength = 0;
-        var file = _handles.Get(input.Handle);
-        uint command = input.Command & 0xffff;
-        if (file is null || (input.Flags & 2 /* FUSE_IOCTL_UNRESTRICTED */) != 0 || command is not (GetFlags or SetFlags))
+        if (!_handles.TryAcquire(input.Handle, out var file))
         {
-            return file is null ? Errno.EBADF : Errno.ENOTTY;
+            return Errno.EBADF;
+        }
+        using (file)
+        {
+            return InodeFlagsIoctl(file.Fd, input, inData, outData, out outLength);
+        }
+    }
+
+    /// <summary>Only the inode flags (chattr/lsattr): FS_IOC_GETFLAGS/SETFLAGS, native and 32-bit forms.</summary>
+    private int InodeFlagsIoctl(FileDescriptor fd, in FuseIoctlIn input, ReadOnlySpan<byte> inData, Span<byte> outData, out int outLength)
+    {
+        const uint GetFlags = 0x6601, SetFlags = 0x6602;
+        outLength = 0;
+        uint command = input.Command & 0xffff;
+        if ((input.Flags & 2 /* FUSE_IOCTL_UNRESTRICTED */) != 0 || command is not (GetFlags or SetFlags))
+        {
+            return Errno.ENOTTY;
         }
         int flags = 0;
         if (command == SetFlags)
@@ -305,15 +345,14 @@ internal sealed partial class PassthroughFs
             flags = BitConverter.ToInt32(inData);
         }
         nuint request = command == GetFlags ? 0x80086601u : 0x40086602u;
-        if (LibC.ioctl(file.Fd, request, ref flags) != 0)
+        if (LibC.ioctl(fd, request, ref flags) != 0)
         {
             return Errno.Last;
         }
         if (command == GetFlags)
         {
-            outLength = Math.Min(outData.Length, 4);
             BitConverter.TryWriteBytes(outData, flags);
-            outData[outLength..].Clear();
+            outData[Math.Min(outData.Length, 4)..].Clear();
             outLength = outData.Length;
         }
         return 0;

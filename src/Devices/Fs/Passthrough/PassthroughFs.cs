@@ -168,7 +168,13 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
 
     private static ulong Device(in LibC.Statx st) => ((ulong)st.DevMajor << 32) | st.DevMinor;
 
-    /// <summary>An inode's O_PATH descriptor for one operation (opened from its file handle if need be).</summary>
+    /// <summary>
+    /// An inode's O_PATH descriptor leased for one operation (opened from its file handle if need
+    /// be). The lease is a SafeHandle reference: a FORGET on the hiprio queue that drops the inode
+    /// meanwhile only defers the close, so the system calls (and the /proc/self/fd/N number) of
+    /// this request keep naming this inode until the lease is disposed. No allocation unless the
+    /// descriptor has to be opened.
+    /// </summary>
     private int PathOf(ulong nodeId, out Inode inode, out PathFd fd)
     {
         inode = _inodes.Get(nodeId)!;
@@ -177,14 +183,18 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
         {
             return Errno.ENOENT;
         }
-        if (inode.Fd is not null)
+        if (inode.Fd is { } own)
         {
-            fd = new PathFd(inode.Fd, owned: false);
+            if (!TryBorrow(own))
+            {
+                return Errno.ENOENT; // forgotten between the look-up and the lease
+            }
+            fd = new PathFd(own, owned: false);
             return 0;
         }
         if (Volatile.Read(ref inode.CachedFd) is { } cached && TryBorrow(cached))
         {
-            fd = new PathFd(cached, owned: false, borrowed: true);
+            fd = new PathFd(cached, owned: false);
             return 0;
         }
         var handle = inode.Handle!;
@@ -193,14 +203,14 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
         {
             return Errno.Last;
         }
-        // Borrowed before it is published: an eviction racing with this request only defers the close.
+        // Leased before it is published: an eviction racing with this request only defers the close.
         var opened = new FileDescriptor(raw);
         TryBorrow(opened);
-        fd = new PathFd(opened, owned: !_fdCache.TryAdd(inode, opened), borrowed: true);
+        fd = new PathFd(opened, owned: !_fdCache.TryAdd(inode, opened));
         return 0;
     }
 
-    /// <summary>Holds a cached descriptor open for one request (false if it was evicted meanwhile).</summary>
+    /// <summary>Holds a descriptor open for one request (false if it was closed meanwhile).</summary>
     private static bool TryBorrow(FileDescriptor fd)
     {
         bool added = false;
@@ -269,20 +279,20 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
 
     private FuseAttrOut ToAttrOut(in LibC.Statx st) => new() { AttrValid = _timeout, Attr = ToAttr(st, 0) };
 
-    /// <summary>An O_PATH descriptor borrowed from an inode or the handle fd cache, or opened for one operation.</summary>
-    private readonly struct PathFd(FileDescriptor fd, bool owned, bool borrowed = false) : IDisposable
+    /// <summary>
+    /// A lease on an O_PATH descriptor (an inode's own, the handle fd cache's, or one opened for
+    /// this operation alone, which <paramref name="owned"/> closes at the end).
+    /// </summary>
+    private readonly struct PathFd(FileDescriptor fd, bool owned) : IDisposable
     {
         public FileDescriptor Fd { get; } = fd;
 
         public void Dispose()
         {
-            if (borrowed)
-            {
-                Fd.DangerousRelease();
-            }
+            Fd?.DangerousRelease();
             if (owned)
             {
-                Fd.Dispose();
+                Fd!.Dispose();
             }
         }
     }
