@@ -14,9 +14,9 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Information, "session ended: {Queues}")]
     public static partial void SessionEnded(ILogger logger, string queues);
 
-    [LoggerMessage(4, LogLevel.Warning, "sandbox: {What} failed (errno {Errno}); {Consequence}")]
-    public static partial void SandboxStep(ILogger logger, string what, int errno, string consequence);
+    [LoggerMessage(4, LogLevel.Warning, "raising RLIMIT_NOFILE failed (errno {Errno}); big trees may run out of fds (use --inode-file-handles)")]
+    public static partial void FileLimitNotRaised(ILogger logger, int errno);
 
-    [LoggerMessage(5, LogLevel.Information, "sandbox: capabilities 0x{Capabilities:x} (bounding set empty), no_new_privs {NoNewPrivs}, seccomp denies {Denied} system calls")]
-    public static partial void SandboxEntered(ILogger logger, ulong capabilities, bool noNewPrivs, int denied);
+    [LoggerMessage(5, LogLevel.Information, "sandbox: capabilities 0x{Capabilities:x} (bounding set empty), no_new_privs, seccomp denies {Denied} system calls")]
+    public static partial void SandboxEntered(ILogger logger, ulong capabilities, int denied);
 }

@@ -1,6 +1,7 @@
-// Program.cs — vhost-user-fs: parse virtiofsd-compatible options, open the shared directory,
-// listen (before the sandbox hides the socket's directory), enter the sandbox, serve. After the
-// front end goes away the daemon serves the next one (re-listen); virtiofsd exits instead.
+// Program.cs — vhost-user-fs: parse virtiofsd-compatible options, listen (before the sandbox hides
+// the socket's directory), enter the sandbox, open the shared directory inside it, drop
+// privileges, serve. A sandbox step that fails ends the daemon (exit 1). After the front end goes
+// away the daemon serves the next one (re-listen); virtiofsd exits instead.
 using System.CommandLine;
 using VhostUser.Backend;
 using VhostUser.Devices.Fs;
@@ -32,25 +33,41 @@ return commandLine.Run(args, invocation =>
         invocation.GetValue(sandbox)!, invocation.GetValue(fileHandles)!, invocation.GetValue(threadPool), invocation.GetValue(submounts));
     var logger = invocation.LoggerFactory.CreateLogger("vhost-user-fs");
     PassthroughFs fs;
-    try
-    {
-        fs = new PassthroughFs(options);
-    }
-    catch (IOException e)
-    {
-        throw new DaemonOptionsException($"--shared-dir: {e.Message}");
-    }
     int? fd = invocation.Fd;
     if (invocation.SocketPath is { } path && options.Sandbox != SandboxMode.None)
     {
         fd = ListenEarly(path); // after pivot_root the socket's directory is out of sight
     }
-    Sandbox.RaiseFileLimit(logger);
-    Sandbox.Enter(options.Sandbox, options.SharedDir, fs.FileHandles != FileHandleMode.Never, logger);
+    try
+    {
+        Sandbox.RaiseFileLimit(logger);
+        // The share is opened inside the sandbox (as virtiofsd does after pivot_root): every fd the
+        // file server holds is then on the sandbox's mount, and ".." from it ends at the share.
+        var root = Sandbox.Confine(options.Sandbox, options.SharedDir);
+        fs = OpenShare(options, root);
+        Sandbox.DropPrivileges(options.Sandbox, fs.FileHandles != FileHandleMode.Never, logger);
+    }
+    catch (Exception) when (fd is not null && invocation.SocketPath is { } created)
+    {
+        File.Delete(created); // not serving after all: leave no socket behind
+        throw;
+    }
     Log.Serving(logger, options.SharedDir, options.RequestQueues, options.Cache, options.Sandbox, fs.FileHandles, options.ThreadPoolSize);
     var device = new FsDevice(options, fs);
     return [new DaemonEndpoint(device, fd is null ? invocation.SocketPath : null, fd)];
 });
+
+static PassthroughFs OpenShare(FsOptions options, SandboxRoot root)
+{
+    try
+    {
+        return new PassthroughFs(options, root: root);
+    }
+    catch (IOException e)
+    {
+        throw new DaemonOptionsException($"--shared-dir: {e.Message}");
+    }
+}
 
 static int ListenEarly(string path)
 {

@@ -104,6 +104,10 @@ public sealed class DaemonCommandLine
         {
             return Fail(UsageError, e.Message);
         }
+        catch (DaemonStartException e)
+        {
+            return Fail(RuntimeError, e.Message);
+        }
         return Serve(endpoints, loggerFactory);
     }
 

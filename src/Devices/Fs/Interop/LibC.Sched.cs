@@ -12,6 +12,10 @@ internal static partial class LibC
     public const int CLONE_NEWNET = 0x40000000;
     public const int CLONE_NEWIPC = 0x08000000;
 
+    public const ulong MS_NOSUID = 0x2;
+    public const ulong MS_NODEV = 0x4;
+    public const ulong MS_NOEXEC = 0x8;
+    public const ulong MS_RELATIME = 1 << 21;
     public const ulong MS_BIND = 0x1000;
     public const ulong MS_REC = 0x4000;
     public const ulong MS_SLAVE = 1 << 19;
@@ -19,7 +23,12 @@ internal static partial class LibC
 
     public const int PR_CAPBSET_DROP = 24;
 
+    /// <summary>open_tree(2) flag: a detached copy of the mount (needs CAP_SYS_ADMIN).</summary>
+    public const uint OPEN_TREE_CLONE = 1;
+
     private static readonly long SysPivotRoot = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 41 : 155;
+
+    private const long SysOpenTree = 428; // same number on every architecture (added after the unification)
 
     [DllImport("libc", SetLastError = true)]
     public static extern int unshare(int flags);
@@ -34,6 +43,12 @@ internal static partial class LibC
     private static extern long syscall_pivot_root(long number, ref byte newRoot, ref byte putOld);
 
     public static int pivot_root(ref byte newRoot, ref byte putOld) => (int)syscall_pivot_root(SysPivotRoot, ref newRoot, ref putOld);
+
+    [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static extern long syscall_open_tree(long number, int dirfd, ref byte path, uint flags);
+
+    /// <summary>open_tree(2) (Linux 5.2): an fd on a mount, or (OPEN_TREE_CLONE) on a detached copy of it.</summary>
+    public static int open_tree(int dirfd, ref byte path, uint flags) => (int)syscall_open_tree(SysOpenTree, dirfd, ref path, flags);
 
     [DllImport("libc", SetLastError = true)]
     public static extern int chroot(ref byte path);

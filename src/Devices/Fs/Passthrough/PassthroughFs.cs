@@ -28,8 +28,13 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
     private bool _writeback;
     private bool _useOpenat2 = true;
 
-    /// <summary>Opens the shared directory and /proc/self/fd; throws <see cref="IOException"/> if either fails.</summary>
-    public PassthroughFs(FsOptions options, int handleFdCacheSize = HandleFdCache.DefaultSize)
+    /// <summary>
+    /// Opens the shared directory and /proc/self/fd; throws <see cref="IOException"/> if either
+    /// fails. Inside a sandbox <paramref name="root"/> says where they are (the share is "/",
+    /// /proc/self/fd an fd the sandbox opened, which this object then owns): opened there, every
+    /// descriptor is on the sandbox's own mount.
+    /// </summary>
+    public PassthroughFs(FsOptions options, int handleFdCacheSize = HandleFdCache.DefaultSize, SandboxRoot? root = null)
     {
         _options = options;
         _fdCache = new HandleFdCache(handleFdCacheSize);
@@ -40,9 +45,10 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
             _ => 86400,
         };
         _ = LibC.umask(0); // the guest kernel already applied the caller's umask to every mode it sends
-        _procSelfFd = OpenAbsolute("/proc/self/fd", LibC.O_PATH | LibC.O_DIRECTORY);
-        _rootDir = OpenAbsolute(options.SharedDir, LibC.O_RDONLY | LibC.O_DIRECTORY);
-        InstallRoot(OpenAbsolute(options.SharedDir, LibC.O_PATH | LibC.O_DIRECTORY));
+        string sharedDir = root?.SharedDir ?? options.SharedDir;
+        _procSelfFd = root?.ProcSelfFd ?? OpenAbsolute("/proc/self/fd", LibC.O_PATH | LibC.O_DIRECTORY);
+        _rootDir = OpenAbsolute(sharedDir, LibC.O_RDONLY | LibC.O_DIRECTORY);
+        InstallRoot(OpenAbsolute(sharedDir, LibC.O_PATH | LibC.O_DIRECTORY));
         FileHandles = ProbeFileHandles(options.InodeFileHandles);
     }
 
