@@ -33,6 +33,7 @@ internal static class Errno
     public const int EPROTO = 71;
     public const int EOVERFLOW = 75;
     public const int EOPNOTSUPP = 95;
+    public const int ESTALE = 116;
 
     /// <summary>errno of the last failed P/Invoke on this thread.</summary>
     public static int Last => System.Runtime.InteropServices.Marshal.GetLastPInvokeError();

@@ -8,9 +8,10 @@ namespace VhostUser.Devices.Fs.Passthrough;
 /// <summary>A host inode known to the guest.</summary>
 internal sealed class Inode
 {
-    public Inode(ulong nodeId, InodeKey key, uint type, FileDescriptor? fd, FileHandle? handle)
+    public Inode(ulong nodeId, ulong generation, InodeKey key, uint type, FileDescriptor? fd, FileHandle? handle)
     {
         NodeId = nodeId;
+        Generation = generation;
         Key = key;
         Type = type;
         Fd = fd;
@@ -20,7 +21,14 @@ internal sealed class Inode
     /// <summary>FUSE node id (1 is the shared directory).</summary>
     public ulong NodeId { get; }
 
-    /// <summary>Host identity (device, inode number, mount).</summary>
+    /// <summary>
+    /// fuse_entry_out.generation: how many stale inodes with the same key came before (a new file
+    /// that got the inode number of a deleted one the guest still knows). Node ids are never reused,
+    /// so (node id, generation) is unique over the daemon's life either way.
+    /// </summary>
+    public ulong Generation { get; }
+
+    /// <summary>Host identity (device, inode number, mount); the file handle tells a reused inode number apart.</summary>
     public InodeKey Key { get; }
 
     /// <summary>File type bits (S_IFMT of st_mode).</summary>

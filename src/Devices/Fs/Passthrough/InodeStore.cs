@@ -1,7 +1,12 @@
-// InodeStore.cs — node id → Inode and (dev, ino) → Inode, under one lock. Lookups from every
-// queue and FORGETs from the hiprio queue meet here. An inode leaves when its lookup count drops
-// to zero; its fd is closed once the last request holding a lease on it (PassthroughFs.PathOf)
-// is done.
+// InodeStore.cs — node id → Inode and (dev, ino, mount) → the current Inode, under one lock.
+// Lookups from every queue and FORGETs from the hiprio queue meet here. An inode leaves when its
+// lookup count drops to zero; its fd is closed once the last request holding a lease on it
+// (PassthroughFs.PathOf) is done.
+//
+// An inode kept as a file handle does not keep the host's inode alive: once the host file is
+// deleted and freed, a new file may get its inode number. Look-ups by key therefore pass the
+// file handle of what they found (its "identity"): a known inode with another handle is stale,
+// and a new inode (next generation) takes its key while the guest still holds the old node.
 namespace VhostUser.Devices.Fs.Passthrough;
 
 /// <summary>The inodes the guest currently knows.</summary>
@@ -55,12 +60,26 @@ internal sealed class InodeStore
         }
     }
 
-    /// <summary>Adds a lookup of an inode already known by <paramref name="key"/>; false if it is not known.</summary>
-    public bool TryAddLookup(InodeKey key, out Inode inode)
+    /// <summary>The current inode with <paramref name="key"/>, if any (a hint: no lookup is counted).</summary>
+    public Inode? Find(InodeKey key)
     {
         lock (_lock)
         {
-            if (_byKey.TryGetValue(key, out inode!))
+            return _byKey.GetValueOrDefault(key);
+        }
+    }
+
+    /// <summary>
+    /// Adds a lookup of the inode known by <paramref name="key"/> if it is the file
+    /// <paramref name="identity"/> (its file handle) names; false if none is known or the known one
+    /// is stale. An empty identity is not checked (inodes kept by fd hold their host inode open,
+    /// so its number cannot have been given to another file).
+    /// </summary>
+    public bool TryAddLookup(InodeKey key, ReadOnlySpan<byte> identity, out Inode inode)
+    {
+        lock (_lock)
+        {
+            if (_byKey.TryGetValue(key, out inode!) && IsSameFile(inode, identity))
             {
                 inode.LookupCount++;
                 return true;
@@ -70,24 +89,31 @@ internal sealed class InodeStore
     }
 
     /// <summary>
-    /// Adds a lookup of the inode with <paramref name="key"/>: the known inode gets +1, or
-    /// <paramref name="create"/> makes a new one with the id it is given. Returns the inode and
-    /// whether it is new (if not, the caller disposes what it opened for it).
+    /// Adds a lookup of the inode with <paramref name="key"/> and <paramref name="identity"/>: the
+    /// known inode gets +1, or <paramref name="create"/> makes a new one with the node id and
+    /// generation it is given (the generation after a stale inode's, which keeps its node id until
+    /// the guest forgets it). Returns the inode and whether it is new (if not, the caller disposes
+    /// what it opened for it).
     /// </summary>
-    public Inode AddLookup(InodeKey key, Func<ulong, Inode> create, out bool created)
+    public Inode AddLookup(InodeKey key, ReadOnlySpan<byte> identity, Func<ulong, ulong, Inode> create, out bool created)
     {
         lock (_lock)
         {
+            ulong generation = 0;
             if (_byKey.TryGetValue(key, out var known))
             {
-                known.LookupCount++;
-                created = false;
-                return known;
+                if (IsSameFile(known, identity))
+                {
+                    known.LookupCount++;
+                    created = false;
+                    return known;
+                }
+                generation = known.Generation + 1;
             }
-            var inode = create(_nextNodeId++);
+            var inode = create(_nextNodeId++, generation);
             inode.LookupCount = 1;
             _byNode.Add(inode.NodeId, inode);
-            _byKey.Add(key, inode);
+            _byKey[key] = inode;
             created = true;
             return inode;
         }
@@ -107,7 +133,10 @@ internal sealed class InodeStore
             if (inode.LookupCount == 0)
             {
                 _byNode.Remove(nodeId);
-                _byKey.Remove(inode.Key);
+                if (_byKey.GetValueOrDefault(inode.Key) == inode)
+                {
+                    _byKey.Remove(inode.Key); // a stale inode no longer holds its key
+                }
                 gone = inode;
             }
         }
@@ -117,6 +146,9 @@ internal sealed class InodeStore
             Interlocked.Exchange(ref gone.CachedFd, null)?.Dispose();
         }
     }
+
+    private static bool IsSameFile(Inode known, ReadOnlySpan<byte> identity) =>
+        identity.IsEmpty || known.Handle is null || known.Handle.Bytes.AsSpan().SequenceEqual(identity);
 
     /// <summary>Drops every inode but the root (session end).</summary>
     public void Clear()

@@ -203,17 +203,28 @@ internal sealed partial class PassthroughFs
         }
     }
 
-    /// <summary>name_to_handle_at for an O_PATH fd; null handle (and the errno) if the file system has none.</summary>
-    private int TryMakeHandle(FileDescriptor fd, uint type, out FileHandle? handle)
+    /// <summary>
+    /// name_to_handle_at of <paramref name="path"/> under <paramref name="dirFd"/> (AT_EMPTY_PATH:
+    /// the fd itself; a name is not followed if it is a symlink): struct file_handle into
+    /// <paramref name="buffer"/> (FileHandleBufferSize bytes). Returns 0 or the errno (the file
+    /// system has no handles).
+    /// </summary>
+    private static int EncodeHandle(FileDescriptor dirFd, ref byte path, int flags, Span<byte> buffer, out int length, out int mountId)
     {
-        handle = null;
-        var bytes = new byte[FileHandleBufferSize];
-        BitConverter.TryWriteBytes(bytes, 128); // handle_bytes: room for MAX_HANDLE_SZ
-        if (LibC.name_to_handle_at(fd, ref EmptyPath, ref bytes[0], out int mountId, LibC.AT_EMPTY_PATH) != 0)
+        length = 0;
+        BitConverter.TryWriteBytes(buffer, 128); // handle_bytes: room for MAX_HANDLE_SZ
+        if (LibC.name_to_handle_at(dirFd, ref path, ref buffer[0], out mountId, flags) != 0)
         {
             return Errno.Last;
         }
-        int used = 8 + BitConverter.ToInt32(bytes, 0);
+        length = 8 + BitConverter.ToInt32(buffer);
+        return 0;
+    }
+
+    /// <summary>A FileHandle of <paramref name="encoded"/> with a descriptor on its mount; null handle (and the errno) if there is none yet.</summary>
+    private int TryMakeHandle(FileDescriptor fd, uint type, ReadOnlySpan<byte> encoded, int mountId, out FileHandle? handle)
+    {
+        handle = null;
         FileDescriptor mountFd;
         lock (_mountLock)
         {
@@ -234,7 +245,7 @@ internal sealed partial class PassthroughFs
                 _mountFds.Add(mountId, mountFd);
             }
         }
-        handle = new FileHandle(bytes.AsSpan(0, used).ToArray(), mountFd);
+        handle = new FileHandle(encoded.ToArray(), mountFd);
         return 0;
     }
 }

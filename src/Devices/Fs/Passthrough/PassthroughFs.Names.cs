@@ -179,18 +179,50 @@ internal sealed partial class PassthroughFs
             int errno = Errno.Last;
             return errno == Errno.ENOENT ? errno : NotKnown;
         }
-        if (!_inodes.TryAddLookup(new InodeKey(Device(st), st.Ino, st.MountId), out var known))
+        var key = new InodeKey(Device(st), st.Ino, st.MountId);
+        var known = _inodes.Find(key);
+        if (known is null)
         {
             return NotKnown;
         }
-        entry = Entry(known.NodeId, st, parent.Key.MountId);
+        // A handle inode that nothing holds open may have been deleted on the host and its inode
+        // number given to this file: only the handle tells (an fd inode holds its number).
+        Span<byte> identity = stackalloc byte[FileHandleBufferSize];
+        int length = 0;
+        if (known.Handle is not null && !IsHeldOpen(known)
+            && EncodeHandle(parentFd, ref MemoryMarshal.GetReference(name), 0, identity, out length, out _) != 0)
+        {
+            return NotKnown;
+        }
+        if (!_inodes.TryAddLookup(key, identity[..length], out known))
+        {
+            return NotKnown; // stale (AddInode replaces it), or forgotten meanwhile
+        }
+        entry = Entry(known, st, parent.Key.MountId);
         return 0;
     }
 
+    /// <summary>
+    /// True if a descriptor on the inode is open now (the handle fd cache's): then the host inode
+    /// has not been freed, and the inode number a statx just found is still this inode's.
+    /// </summary>
+    private static bool IsHeldOpen(Inode inode)
+    {
+        if (Volatile.Read(ref inode.CachedFd) is not { } fd || !TryBorrow(fd))
+        {
+            return false;
+        }
+        fd.DangerousRelease();
+        return true;
+    }
+
     /// <summary>Registers an O_PATH fd as a lookup (taking it) and fills the entry.</summary>
-    private int AddInode(FileDescriptor fd, ulong parentMount, out FuseEntryOut entry)
+    private int AddInode(FileDescriptor fd, ulong parentMount, out FuseEntryOut entry) => AddInode(fd, parentMount, out entry, out _);
+
+    private int AddInode(FileDescriptor fd, ulong parentMount, out FuseEntryOut entry, out Inode inode)
     {
         entry = default;
+        inode = null!;
         int errno = Stat(fd, out var st);
         if (errno != 0)
         {
@@ -198,24 +230,37 @@ internal sealed partial class PassthroughFs
             return errno;
         }
         var key = new InodeKey(Device(st), st.Ino, st.MountId);
-        if (_inodes.TryAddLookup(key, out var known))
+        // The handle is the file's identity: a known inode with this key but another handle is a
+        // deleted file whose inode number the host gave to this one.
+        Span<byte> identity = stackalloc byte[FileHandleBufferSize];
+        int length = 0, mountId = 0;
+        if (FileHandles != FileHandleMode.Never)
         {
-            fd.Dispose(); // the common case (a name looked up again): no handle to make
-            entry = Entry(known.NodeId, st, parentMount);
+            errno = EncodeHandle(fd, ref EmptyPath, LibC.AT_EMPTY_PATH, identity, out length, out mountId);
+        }
+        if (_inodes.TryAddLookup(key, identity[..length], out var known))
+        {
+            fd.Dispose(); // a name looked up again: nothing new to keep
+            inode = known;
+            entry = Entry(known, st, parentMount);
             return 0;
         }
         FileHandle? handle = null;
         // An inode without names (O_TMPFILE, or unlinked meanwhile) cannot be opened by handle: keep its fd.
         if (FileHandles != FileHandleMode.Never && st.Nlink > 0)
         {
-            errno = TryMakeHandle(fd, st.Mode & LibC.S_IFMT, out handle);
+            if (length > 0)
+            {
+                errno = TryMakeHandle(fd, st.Mode & LibC.S_IFMT, identity[..length], mountId, out handle);
+            }
             if (handle is null && FileHandles == FileHandleMode.Mandatory)
             {
                 fd.Dispose();
                 return errno;
             }
         }
-        var inode = _inodes.AddLookup(key, id => new Inode(id, key, st.Mode & LibC.S_IFMT, handle is null ? fd : null, handle), out bool created);
+        uint type = st.Mode & LibC.S_IFMT;
+        inode = _inodes.AddLookup(key, identity[..length], (id, generation) => new Inode(id, generation, key, type, handle is null ? fd : null, handle), out bool created);
         if (created && handle is null)
         {
             InodeFdCount++;
@@ -224,13 +269,14 @@ internal sealed partial class PassthroughFs
         {
             fd.Dispose(); // a new handle inode keeps the fd it was found with in the cache: the next request on it needs no open_by_handle_at
         }
-        entry = Entry(inode.NodeId, st, parentMount);
+        entry = Entry(inode, st, parentMount);
         return 0;
     }
 
-    private FuseEntryOut Entry(ulong nodeId, in LibC.Statx st, ulong parentMount) => new()
+    private FuseEntryOut Entry(Inode inode, in LibC.Statx st, ulong parentMount) => new()
     {
-        NodeId = nodeId,
+        NodeId = inode.NodeId,
+        Generation = inode.Generation,
         EntryValid = _timeout,
         AttrValid = _timeout,
         Attr = ToAttr(st, parentMount),

@@ -122,7 +122,7 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
             throw new IOException($"statx {_options.SharedDir}: errno {errno}");
         }
         var key = new InodeKey(Device(st), st.Ino, st.MountId);
-        _inodes.SetRoot(new Inode(InodeStore.RootId, key, st.Mode & LibC.S_IFMT, rootFd, null));
+        _inodes.SetRoot(new Inode(InodeStore.RootId, 0, key, st.Mode & LibC.S_IFMT, rootFd, null));
     }
 
     /// <summary>
@@ -136,7 +136,13 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
             return wanted;
         }
         var root = _inodes.Get(InodeStore.RootId)!.Fd!;
-        int errno = TryMakeHandle(root, LibC.S_IFDIR, out var handle);
+        Span<byte> encoded = stackalloc byte[FileHandleBufferSize];
+        int errno = EncodeHandle(root, ref EmptyPath, LibC.AT_EMPTY_PATH, encoded, out int length, out int mountId);
+        FileHandle? handle = null;
+        if (errno == 0)
+        {
+            errno = TryMakeHandle(root, LibC.S_IFDIR, encoded[..length], mountId, out handle);
+        }
         if (handle is not null)
         {
             int raw = LibC.open_by_handle_at(handle.MountFd, ref handle.Bytes[0], LibC.O_PATH | LibC.O_CLOEXEC);
