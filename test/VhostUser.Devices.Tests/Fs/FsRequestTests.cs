@@ -311,16 +311,4 @@ public sealed class FsRequestTests
         bed.Client.Init();
         Assert.Equal(0, bed.Client.Lookup(Root, "f").Errno);
     }
-
-    [Fact]
-    public void ReadOnly_Changes_AreErofs()
-    {
-        using var bed = new FsTestBed(configure: o => o with { ReadOnly = true });
-        File.WriteAllText(bed.HostPath("f"), "x");
-        Assert.Equal(Errno.EROFS, bed.Client.Create(Root, "new").Errno);
-        Assert.Equal(Errno.EROFS, bed.Client.MkDir(Root, "d").Errno);
-        var (_, entry) = bed.Client.Lookup(Root, "f");
-        Assert.Equal(Errno.EROFS, bed.Client.Open(entry.NodeId, 1).Errno);
-        Assert.Equal(0, bed.Client.Open(entry.NodeId, 0).Errno);
-    }
 }

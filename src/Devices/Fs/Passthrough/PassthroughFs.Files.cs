@@ -44,6 +44,10 @@ internal sealed partial class PassthroughFs
     {
         entry = default;
         open = default;
+        if (_options.ReadOnly)
+        {
+            return Errno.EROFS; // whatever the access mode: CREATE makes a name (the guest sends it only for names it does not see)
+        }
         int hostFlags = OpenFlags(input.Flags, out int errno);
         if (errno != 0)
         {
@@ -80,6 +84,10 @@ internal sealed partial class PassthroughFs
     {
         entry = default;
         open = default;
+        if (_options.ReadOnly)
+        {
+            return Errno.EROFS;
+        }
         int hostFlags = OpenFlags(input.Flags, out int errno);
         if (errno != 0)
         {
