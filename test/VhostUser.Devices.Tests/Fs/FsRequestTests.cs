@@ -61,6 +61,18 @@ public sealed class FsRequestTests
         Assert.Equal(0, bed.FileSystem.HandleCount);
     }
 
+    [Theory]
+    [InlineData(0x42u, 0)]               // O_RDWR|O_CREAT: opens the existing file
+    [InlineData(0xc2u, Errno.EEXIST)]    // O_RDWR|O_CREAT|O_EXCL
+    public void Create_ExistingName_HonoursOExcl(uint flags, int expected)
+    {
+        using var bed = new FsTestBed();
+        File.WriteAllText(bed.HostPath("f"), "kept");
+        Assert.Equal(expected, bed.Client.Create(Root, "f", flags).Errno);
+        Assert.Equal("kept", File.ReadAllText(bed.HostPath("f")));
+        Assert.Equal(expected == 0 ? 1 : 0, bed.FileSystem.HandleCount);
+    }
+
     [Fact]
     public void Read_OneMiB_ComesBackWhole()
     {

@@ -63,7 +63,8 @@ internal sealed partial class PassthroughFs
             FileDescriptor file;
             using (Credentials.As(context))
             {
-                errno = OpenBeneath(parentFd.Fd, name, hostFlags | LibC.O_CREAT, input.Mode & 0xfff, out file);
+                // O_EXCL is the guest's "must not exist" (open(2) O_CREAT|O_EXCL): EEXIST, never the old file.
+                errno = OpenBeneath(parentFd.Fd, name, hostFlags | LibC.O_CREAT | ((int)input.Flags & LibC.O_EXCL), input.Mode & 0xfff, out file);
             }
             if (errno != 0)
             {
