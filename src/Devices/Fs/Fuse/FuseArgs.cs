@@ -40,7 +40,7 @@ namespace VhostUser.Devices.Fs.Fuse;
 
 [StructLayout(LayoutKind.Sequential)] internal struct FuseFsyncIn { public const uint DataSync = 1; public ulong Handle; public uint FsyncFlags; public uint Padding; }
 
-[StructLayout(LayoutKind.Sequential)] internal struct FuseSetXattrIn { public uint Size; public uint Flags; public uint SetXattrFlags; public uint Padding; }
+[StructLayout(LayoutKind.Sequential)] internal struct FuseSetXattrIn { public const uint AclKillSgid = 1; public uint Size; public uint Flags; public uint SetXattrFlags; public uint Padding; }
 
 [StructLayout(LayoutKind.Sequential)] internal struct FuseGetXattrIn { public uint Size; public uint Padding; }
 

@@ -29,7 +29,7 @@ internal sealed partial class FuseServer
         {
             return Error(ref w, q, Errno.EINVAL);
         }
-        return Status(ref w, q, _fs.SetXattr(q.Context, q.Node, name, rest[..(int)input.Size], input.Flags));
+        return Status(ref w, q, _fs.SetXattr(q.Context, q.Node, name, rest[..(int)input.Size], input.Flags, extended ? input.SetXattrFlags : 0));
     }
 
     private uint GetXattr(ref Request q, ref ChainReader r, ref ChainWriter w)

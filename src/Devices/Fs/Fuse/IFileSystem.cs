@@ -49,7 +49,10 @@ internal interface IFileSystem
     /// <summary>Reads at <paramref name="offset"/> straight into the reply's guest buffers (<paramref name="target"/>).</summary>
     int Read(ulong node, ulong handle, long offset, IoVectorArray target, out uint read);
 
-    /// <summary>Writes the request's data (<paramref name="source"/>, guest buffers) at <paramref name="offset"/>.</summary>
+    /// <summary>
+    /// Writes the request's data (<paramref name="source"/>, guest buffers) at <paramref name="offset"/>;
+    /// <paramref name="writeFlags"/> is fuse_write_in.write_flags (KILL_SUIDGID: the writer lacks CAP_FSETID).
+    /// </summary>
     int Write(in RequestContext context, ulong node, ulong handle, long offset, IoVectorArray source, uint writeFlags, out uint written);
 
     int StatFs(ulong node, out FuseStatFsOut statfs);
@@ -60,7 +63,8 @@ internal interface IFileSystem
 
     int Fsync(ulong node, ulong handle, bool dataOnly);
 
-    int SetXattr(in RequestContext context, ulong node, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint flags);
+    /// <summary><paramref name="setXattrFlags"/>: fuse_setxattr_in.setxattr_flags (SETXATTR_EXT), e.g. ACL_KILL_SGID.</summary>
+    int SetXattr(in RequestContext context, ulong node, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint flags, uint setXattrFlags);
 
     /// <summary>With an empty <paramref name="value"/>, returns the size needed in <paramref name="length"/>.</summary>
     int GetXattr(ulong node, ReadOnlySpan<byte> name, Span<byte> value, out int length);

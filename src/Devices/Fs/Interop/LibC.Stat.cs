@@ -5,6 +5,8 @@ namespace VhostUser.Devices.Fs.Interop;
 
 internal static partial class LibC
 {
+    public const uint STATX_TYPE = 0x1;
+    public const uint STATX_MODE = 0x2;
     public const uint STATX_BASIC_STATS = 0x7ff;
     public const uint STATX_MNT_ID = 0x1000;
     public const int AT_STATX_SYNC_AS_STAT = 0;
@@ -17,6 +19,9 @@ internal static partial class LibC
     public const uint S_IFBLK = 0x6000;
     public const uint S_IFIFO = 0x1000;
     public const uint S_IFSOCK = 0xC000;
+    public const uint S_ISUID = 0x800;
+    public const uint S_ISGID = 0x400;
+    public const uint S_IXGRP = 0x8;
 
     public const long UTIME_NOW = (1L << 30) - 1;
     public const long UTIME_OMIT = (1L << 30) - 2;

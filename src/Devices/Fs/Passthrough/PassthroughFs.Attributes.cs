@@ -158,6 +158,15 @@ internal sealed partial class PassthroughFs
                 return errno;
             }
         }
+        if ((input.Valid & (FuseSetAttrIn.KillSuidGid | FuseSetAttrIn.Mode)) == FuseSetAttrIn.KillSuidGid)
+        {
+            // FATTR_KILL_SUIDGID (with HANDLE_KILLPRIV_V2): a truncate or chown by a caller without CAP_FSETID.
+            int errno = KillSuidGid(pathFd, LibC.S_ISUID | LibC.S_ISGID);
+            if (errno != 0)
+            {
+                return errno;
+            }
+        }
         if ((input.Valid & (FuseSetAttrIn.Atime | FuseSetAttrIn.Mtime)) != 0)
         {
             var times = new LibC.TimePair
@@ -173,6 +182,34 @@ internal sealed partial class PassthroughFs
             }
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Clears what <paramref name="kill"/> names of S_ISUID and S_ISGID, as the host does for a
+    /// caller without CAP_FSETID: on a write or truncate S_ISGID only if the group may execute (the
+    /// kernel's should_remove_suid), when an access ACL is set always (posix_acl_update_mode, with
+    /// <paramref name="sgidEvenIfNotGroupExec"/>). For the FUSE *KILL* flags: the guest kernel saw
+    /// that its caller lacks CAP_FSETID, and we act with it.
+    /// </summary>
+    private int KillSuidGid(FileDescriptor fd, uint kill, bool sgidEvenIfNotGroupExec = false)
+    {
+        if (LibC.statx(fd, ref EmptyPath, LibC.AT_EMPTY_PATH, LibC.STATX_TYPE | LibC.STATX_MODE, out var st) != 0)
+        {
+            return Errno.Last;
+        }
+        uint mode = st.Mode;
+        if ((mode & LibC.S_IXGRP) == 0 && !sgidEvenIfNotGroupExec)
+        {
+            kill &= ~LibC.S_ISGID;
+        }
+        uint type = mode & LibC.S_IFMT;
+        if ((mode & kill) == 0 || !(type == LibC.S_IFREG || (type == LibC.S_IFDIR && sgidEvenIfNotGroupExec)))
+        {
+            return 0;
+        }
+        Span<byte> fdName = stackalloc byte[16];
+        FdName(fd, fdName);
+        return LibC.fchmodat(_procSelfFd, ref fdName[0], mode & 0xfff & ~kill, 0) == 0 ? 0 : Errno.Last;
     }
 
     private static long TimeField(uint valid, uint set, uint now, uint nanoseconds) =>

@@ -157,6 +157,16 @@ internal sealed partial class PassthroughFs
         }
         using (file)
         {
+            if ((writeFlags & FuseWriteIn.KillSuidGid) != 0)
+            {
+                // A writer without CAP_FSETID (direct I/O: --cache never/metadata). We write with
+                // CAP_FSETID, so the host keeps the bits: clear them as the kernel would, first.
+                int errno = KillSuidGid(file.Fd, LibC.S_ISUID | LibC.S_ISGID);
+                if (errno != 0)
+                {
+                    return errno;
+                }
+            }
             long n = VectoredIo.WriteAt(file.Fd, source, offset);
             if (n < 0)
             {

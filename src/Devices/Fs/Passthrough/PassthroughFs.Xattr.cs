@@ -13,7 +13,7 @@ internal sealed partial class PassthroughFs
     [ThreadStatic]
     private static bool t_inProcSelfFd;
 
-    public int SetXattr(in RequestContext context, ulong node, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint flags)
+    public int SetXattr(in RequestContext context, ulong node, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint flags, uint setXattrFlags)
     {
         if (!_options.Xattr)
         {
@@ -27,11 +27,25 @@ internal sealed partial class PassthroughFs
         {
             return Errno.EOPNOTSUPP;
         }
-        return WithFdName(node, (fdName, state) =>
+        int errno = WithFdName(node, (fdName, state) =>
         {
             var (n, v, f) = state;
             return LibC.setxattr(ref fdName[0], ref n[0], ref MemoryMarshal.GetReference(v.AsSpan()), (nuint)v.Length, (int)f) == 0 ? 0 : Errno.Last;
         }, (name.ToArray(), value.ToArray(), flags), out _);
+        if (errno == 0 && (setXattrFlags & FuseSetXattrIn.AclKillSgid) != 0 && name.SequenceEqual("system.posix_acl_access\0"u8))
+        {
+            // The caller is not in the file's group and lacks CAP_FSETID: setting the access ACL
+            // drops S_ISGID (posix_acl_update_mode), which the host skips for us (we have CAP_FSETID).
+            errno = PathOf(node, out _, out var fd);
+            if (errno == 0)
+            {
+                using (fd)
+                {
+                    errno = KillSuidGid(fd.Fd, LibC.S_ISGID, sgidEvenIfNotGroupExec: true);
+                }
+            }
+        }
+        return errno;
     }
 
     public int GetXattr(ulong node, ReadOnlySpan<byte> name, Span<byte> value, out int length)
