@@ -59,23 +59,9 @@ public sealed class FsKillPrivTests
         Directory.CreateDirectory(path);
         File.SetUnixFileMode(path, (UnixFileMode)0x5ed); // 02755
         var entry = bed.Client.Lookup(Root, "dir").Entry;
-        var acl = Acl((0x01, 7), (0x04, 5), (0x20, 5)); // user::rwx group::r-x other::r-x
+        var acl = FsPosixAclTests.Acl((0x01, 7), (0x04, 5), (0x20, 5)); // user::rwx group::r-x other::r-x
         var input = new FuseSetXattrIn { Size = (uint)acl.Length, SetXattrFlags = kill ? FuseSetXattrIn.AclKillSgid : 0 };
         Assert.Equal(0, bed.Client.Call(FuseOpcode.SetXattr, entry.NodeId, Concat(Bytes(input), Name("system.posix_acl_access"), acl)).Errno);
         Assert.Equal((UnixFileMode)expected, File.GetUnixFileMode(path));
-    }
-
-    /// <summary>A system.posix_acl_access value: version 2, then (tag, perm, id) entries.</summary>
-    private static byte[] Acl(params (ushort Tag, ushort Perm)[] entries)
-    {
-        var bytes = new byte[4 + (8 * entries.Length)];
-        BitConverter.TryWriteBytes(bytes, 2u);
-        for (int i = 0; i < entries.Length; i++)
-        {
-            BitConverter.TryWriteBytes(bytes.AsSpan(4 + (8 * i)), entries[i].Tag);
-            BitConverter.TryWriteBytes(bytes.AsSpan(6 + (8 * i)), entries[i].Perm);
-            BitConverter.TryWriteBytes(bytes.AsSpan(8 + (8 * i)), uint.MaxValue); // ACL_UNDEFINED_ID
-        }
-        return bytes;
     }
 }

@@ -60,7 +60,13 @@ internal sealed partial class PassthroughFs
         }
         using (parentFd)
         {
+            errno = ThreadFs.Umask.Set(_dontMask, input.Umask, out var callerUmask);
+            if (errno != 0)
+            {
+                return errno;
+            }
             FileDescriptor file;
+            using (callerUmask)
             using (Credentials.As(context))
             {
                 // O_EXCL is the guest's "must not exist" (open(2) O_CREAT|O_EXCL): EEXIST, never the old file.
@@ -101,7 +107,13 @@ internal sealed partial class PassthroughFs
         }
         using (parentFd)
         {
+            errno = ThreadFs.Umask.Set(_dontMask, input.Umask, out var callerUmask);
+            if (errno != 0)
+            {
+                return errno;
+            }
             FileDescriptor file;
+            using (callerUmask)
             using (Credentials.As(context))
             {
                 errno = OpenBeneath(parentFd.Fd, ".\0"u8, (hostFlags & ~LibC.O_CREAT) | LibC.O_TMPFILE, input.Mode & 0xfff, out file);

@@ -32,16 +32,16 @@ internal sealed partial class PassthroughFs
         ulong major = (rdev & 0xfff00) >> 8;
         ulong minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
         ulong dev = ((major & 0xfffff000) << 32) | ((major & 0xfff) << 8) | ((minor & 0xffffff00) << 12) | (minor & 0xff);
-        return CreateName(context, parent, name, out entry, (fd, n) => LibC.mknodat(fd, ref MemoryMarshal.GetReference(n), mode, dev));
+        return CreateName(context, parent, name, umask, out entry, (fd, n) => LibC.mknodat(fd, ref MemoryMarshal.GetReference(n), mode, dev));
     }
 
     public int MkDir(in RequestContext context, ulong parent, ReadOnlySpan<byte> name, uint mode, uint umask, out FuseEntryOut entry) =>
-        CreateName(context, parent, name, out entry, (fd, n) => LibC.mkdirat(fd, ref MemoryMarshal.GetReference(n), mode));
+        CreateName(context, parent, name, umask, out entry, (fd, n) => LibC.mkdirat(fd, ref MemoryMarshal.GetReference(n), mode));
 
     public int Symlink(in RequestContext context, ulong parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target, out FuseEntryOut entry)
     {
         var targetCopy = target.ToArray();
-        return CreateName(context, parent, name, out entry, (fd, n) => LibC.symlinkat(ref targetCopy[0], fd, ref MemoryMarshal.GetReference(n)));
+        return CreateName(context, parent, name, 0, out entry, (fd, n) => LibC.symlinkat(ref targetCopy[0], fd, ref MemoryMarshal.GetReference(n)));
     }
 
     public int Link(ulong node, ulong newParent, ReadOnlySpan<byte> newName, out FuseEntryOut entry)
@@ -282,8 +282,8 @@ internal sealed partial class PassthroughFs
         Attr = ToAttr(st, parentMount),
     };
 
-    /// <summary>Runs a creating call as the caller (fsuid/fsgid), then looks the new name up.</summary>
-    private int CreateName(in RequestContext context, ulong parent, ReadOnlySpan<byte> name, out FuseEntryOut entry, Func<FileDescriptor, ReadOnlySpan<byte>, int> create)
+    /// <summary>Runs a creating call as the caller (fsuid/fsgid, and umask with DONT_MASK), then looks the new name up.</summary>
+    private int CreateName(in RequestContext context, ulong parent, ReadOnlySpan<byte> name, uint umask, out FuseEntryOut entry, Func<FileDescriptor, ReadOnlySpan<byte>, int> create)
     {
         entry = default;
         if (_options.ReadOnly)
@@ -297,6 +297,12 @@ internal sealed partial class PassthroughFs
         }
         using (parentFd)
         {
+            errno = ThreadFs.Umask.Set(_dontMask, umask, out var callerUmask);
+            if (errno != 0)
+            {
+                return errno;
+            }
+            using (callerUmask)
             using (Credentials.As(context))
             {
                 if (create(parentFd.Fd, name) != 0)

@@ -156,14 +156,19 @@ internal sealed partial class PassthroughFs
         }
     }
 
-    /// <summary>Gives this thread its own current directory (unshare CLONE_FS) and moves it to /proc/self/fd.</summary>
+    /// <summary>Gives this thread its own current directory (ThreadFs) and moves it to /proc/self/fd.</summary>
     private int EnterProcSelfFd()
     {
         if (t_inProcSelfFd)
         {
             return 0;
         }
-        if (LibC.unshare(LibC.CLONE_FS) != 0 || LibC.fchdir(_procSelfFd) != 0)
+        int errno = ThreadFs.EnsureOwn();
+        if (errno != 0)
+        {
+            return errno;
+        }
+        if (LibC.fchdir(_procSelfFd) != 0)
         {
             return Errno.Last;
         }

@@ -26,6 +26,7 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
     private readonly ulong _timeout;
     private readonly HandleFdCache _fdCache;
     private bool _writeback;
+    private bool _dontMask;
     private bool _useOpenat2 = true;
 
     /// <summary>
@@ -44,7 +45,7 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
             CachePolicy.Auto => 1,
             _ => 86400,
         };
-        _ = LibC.umask(0); // the guest kernel already applied the caller's umask to every mode it sends
+        _ = LibC.umask(0); // the guest kernel applies the caller's umask to every mode it sends (unless DONT_MASK: ThreadFs.Umask)
         string sharedDir = root?.SharedDir ?? options.SharedDir;
         _procSelfFd = root?.ProcSelfFd ?? OpenAbsolute("/proc/self/fd", LibC.O_PATH | LibC.O_DIRECTORY);
         _rootDir = OpenAbsolute(sharedDir, LibC.O_RDONLY | LibC.O_DIRECTORY);
@@ -82,13 +83,16 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
         }
         if (_options.PosixAcl)
         {
-            wanted |= FuseInitFlags.PosixAcl;
+            // DONT_MASK: the guest sends modes unmasked with the caller's umask, and we create
+            // under that umask, which the host applies only where the parent has no default ACL.
+            wanted |= FuseInitFlags.PosixAcl | FuseInitFlags.DontMask;
         }
         if (_options.AnnounceSubmounts)
         {
             wanted |= FuseInitFlags.Submounts;
         }
         _writeback = (kernelFlags & wanted & FuseInitFlags.WritebackCache) != 0;
+        _dontMask = (kernelFlags & wanted & FuseInitFlags.DontMask) != 0;
         return wanted;
     }
 
