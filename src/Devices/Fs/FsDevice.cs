@@ -1,9 +1,10 @@
 // FsDevice.cs — the virtio-fs device (virtio spec 5.11; devices.md §5): queue 0 is hiprio (FORGET,
 // BATCH_FORGET, INTERRUPT), queues 1..N carry requests. Each queue has its own worker thread, so
 // N request queues serve N requests at once and the hiprio queue is never stuck behind them.
-// With --thread-pool-size the request queues hand their chains to a pool instead. The config
-// space (tag, num_request_queues) is offered only with --tag: QEMU's vhost-user-fs builds its own
-// from its tag= property and masks CONFIG out.
+// With --thread-pool-size the request queues hand their chains to a pool instead. SETLKW, which
+// may wait for as long as another lock is held, goes to LockWaiter, which ends its waits when the
+// queue stops. The config space (tag, num_request_queues) is offered only with --tag: QEMU's
+// vhost-user-fs builds its own from its tag= property and masks CONFIG out.
 using System.Buffers.Binary;
 using VhostUser.Backend;
 using VhostUser.Devices.Fs.Fuse;
@@ -19,15 +20,23 @@ internal sealed class FsDevice : VirtioDevice, IDisposable
 
     private readonly FsOptions _options;
     private readonly FuseServer _server;
+    private readonly QueueEpochs _epochs;
     private readonly RequestPool _pool;
+    private readonly LockWaiter _locks;
 
     public FsDevice(FsOptions options, IFileSystem fs)
     {
         _options = options;
         FileSystem = fs;
         _server = new FuseServer(fs);
-        _pool = new RequestPool(_server, options.ThreadPoolSize, QueueCount);
+        _epochs = new QueueEpochs(QueueCount);
+        _pool = new RequestPool(_server, options.ThreadPoolSize, QueueCount, _epochs);
+        _locks = new LockWaiter(_server, _epochs);
+        _server.Interrupted = _locks.Interrupt;
     }
+
+    /// <summary>SETLKW requests waiting for a lock (tests read it).</summary>
+    public int WaitingLocks => _locks.Count;
 
     /// <summary>The file system served (tests read its counters).</summary>
     public IFileSystem FileSystem { get; }
@@ -55,9 +64,9 @@ internal sealed class FsDevice : VirtioDevice, IDisposable
         while (queue.TryPop(out var chain))
         {
             _requests[queue.Index * CounterStride]++; // only this queue's worker writes it
-            if (queue.Index > 0 && FuseServer.MayBlock(chain))
+            if (FuseServer.IsLockWait(chain))
             {
-                _pool.RunDetached(queue, chain);
+                _locks.Start(queue, chain);
             }
             else if (queue.Index > 0 && _pool.HasThreads)
             {
@@ -87,15 +96,27 @@ internal sealed class FsDevice : VirtioDevice, IDisposable
         }
     }
 
+    public override void OnQueueStarted(DeviceQueue queue) => _epochs.Started(queue.Index);
+
+    public override bool OnQueueStopping(DeviceQueue queue)
+    {
+        // GET_VRING_BASE (stop, reset, disconnect): no SETLKW may keep the ring from draining, nor
+        // be answered on whatever ring comes next. Chains at the pool are waited for (false).
+        _locks.CancelQueue(queue);
+        return false;
+    }
+
     public override void Reset()
     {
         // The front end went away or reset the device: the guest's view of the files is gone.
         Log.SessionEnded(Context.Logger, string.Join(' ', RequestsPerQueue.Select((n, i) => $"q{i}={n}")));
+        _locks.Clear();
         _server.EndSession();
     }
 
     public void Dispose()
     {
+        _locks.Dispose();
         _pool.Dispose();
         (FileSystem as IDisposable)?.Dispose();
     }

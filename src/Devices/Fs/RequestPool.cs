@@ -1,9 +1,10 @@
 // RequestPool.cs — --thread-pool-size: threads that serve FUSE requests off the queue workers, so
-// a slow file system call (fsync on a big file, a lock wait) does not stall the queue. The worker
-// pops a chain, takes a lease on the current guest memory snapshot (the buffers stay mapped even
-// if the memory table changes meanwhile) and queues it here; a pool thread serves it and hands the
+// a slow file system call (fsync on a big file) does not stall the queue. The worker pops a
+// chain, takes a lease on the current guest memory snapshot (the buffers stay mapped even if the
+// memory table changes meanwhile) and queues it here; a pool thread serves it and hands the
 // completion back to the queue's worker through an eventfd watched with DeviceContext.Watch, since
-// only the worker may complete chains (DeviceQueue threading rule).
+// only the worker may complete chains (DeviceQueue threading rule). A completion whose ring was
+// stopped and started again meanwhile (a request that outlived the drain timeout) is dropped.
 using System.Collections.Concurrent;
 using VhostUser.Backend;
 using VhostUser.Devices.Fs.Fuse;
@@ -20,11 +21,13 @@ internal sealed class RequestPool : IDisposable
     private readonly BlockingCollection<Work> _work = [];
     private readonly Thread[] _threads;
     private readonly Completions[] _completions;
+    private readonly QueueEpochs _epochs;
 
-    /// <summary>Starts <paramref name="threads"/> threads (0: only on-demand threads for blocking requests).</summary>
-    public RequestPool(FuseServer server, int threads, int queueCount)
+    /// <summary>Starts <paramref name="threads"/> threads (0: none, requests are served on the queue workers).</summary>
+    public RequestPool(FuseServer server, int threads, int queueCount, QueueEpochs epochs)
     {
         _server = server;
+        _epochs = epochs;
         _completions = new Completions[queueCount];
         for (int i = 0; i < queueCount; i++)
         {
@@ -55,15 +58,8 @@ internal sealed class RequestPool : IDisposable
     /// <summary>Hands a popped chain to the pool (on the queue's worker).</summary>
     public void Submit(DeviceQueue queue, in DescriptorChain chain)
     {
-        var work = new Work(queue, chain, queue.Memory.Lease());
+        var work = new Work(queue, chain, queue.Memory.Lease(), _epochs[queue.Index]);
         _work.Add(work);
-    }
-
-    /// <summary>Serves a request that may block for long on a thread of its own (SETLKW).</summary>
-    public void RunDetached(DeviceQueue queue, in DescriptorChain chain)
-    {
-        var work = new Work(queue, chain, queue.Memory.Lease());
-        new Thread(() => Serve(work)) { IsBackground = true, Name = "fs-blocking" }.Start();
     }
 
     public void Dispose()
@@ -97,7 +93,7 @@ internal sealed class RequestPool : IDisposable
             written = _server.Handle(work.Chain, work.Lease.Memory);
         }
         var completions = _completions[work.Queue.Index];
-        completions.Done.Enqueue((work.Chain, written));
+        completions.Done.Enqueue((work.Chain, written, work.Epoch));
         completions.Signal.Signal();
     }
 
@@ -108,18 +104,21 @@ internal sealed class RequestPool : IDisposable
         completions.Signal.Drain();
         while (completions.Done.TryDequeue(out var done))
         {
-            queue.Complete(done.Chain, done.Written);
-            queue.FlushNotification();
+            if (done.Epoch == _epochs[queue.Index])
+            {
+                queue.Complete(done.Chain, done.Written);
+                queue.FlushNotification();
+            }
         }
     }
 
-    private readonly record struct Work(DeviceQueue Queue, DescriptorChain Chain, GuestMemoryLease Lease);
+    private readonly record struct Work(DeviceQueue Queue, DescriptorChain Chain, GuestMemoryLease Lease, long Epoch);
 
     private sealed class Completions
     {
         public EventFd Signal { get; } = EventFd.Create();
 
-        public ConcurrentQueue<(DescriptorChain Chain, uint Written)> Done { get; } = new();
+        public ConcurrentQueue<(DescriptorChain Chain, uint Written, long Epoch)> Done { get; } = new();
 
         public IDisposable? Watch { get; set; }
     }

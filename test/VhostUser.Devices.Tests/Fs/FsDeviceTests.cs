@@ -86,29 +86,6 @@ public sealed class FsDeviceTests
     }
 
     [Fact]
-    public void SetLkW_MemoryTableReplacedWhileItWaits_ReplyStillArrives()
-    {
-        // SETLKW waits off the queue worker, holding a lease on the guest memory it will answer
-        // into; the front end replaces the memory table meanwhile (the old mappings are disposed).
-        using var bed = new FsTestBed(requestQueues: 2);
-        var (_, entry, first) = bed.Clients[1].Create(Root, "lock");
-        var (_, second) = bed.Clients[1].Open(entry.NodeId);
-        var whole = new FuseFileLock { Start = 0, End = long.MaxValue, Type = 1 };
-        Assert.Equal(0, bed.Clients[1].Call(FuseOpcode.SetLk, entry.NodeId, FuseClient.Bytes(new FuseLkIn { Handle = first.Handle, Owner = 1, Lock = whole })).Errno);
-        int waitedErrno = -100;
-        var waiter = new Thread(() => waitedErrno = bed.Clients[2].Call(FuseOpcode.SetLkW, entry.NodeId,
-            FuseClient.Bytes(new FuseLkIn { Handle = second, Owner = 2, Lock = whole })).Errno);
-        waiter.Start();
-        Thread.Sleep(300);
-        Assert.True(waiter.IsAlive, "SETLKW did not wait for the conflicting lock");
-        bed.ResendMemoryTable();
-        Assert.Equal(0, bed.Clients[1].Lookup(Root, "lock").Errno); // queues work on the new table
-        Assert.Equal(0, bed.Clients[1].Call(FuseOpcode.SetLk, entry.NodeId, FuseClient.Bytes(new FuseLkIn { Handle = first.Handle, Owner = 1, Lock = whole with { Type = 2 } })).Errno);
-        Assert.True(waiter.Join(TimeSpan.FromSeconds(10)), "SETLKW never completed");
-        Assert.Equal(0, waitedErrno);
-    }
-
-    [Fact]
     public void Config_WithTag_HoldsTagAndQueueCount()
     {
         using var bed = new FsTestBed(requestQueues: 2, configure: o => o with { Tag = "myfs" });

@@ -50,6 +50,9 @@ internal sealed class FsTestBed : IDisposable
 
     public string HostPath(string relative) => Path.Combine(Directory, relative);
 
+    /// <summary>The front end (GET_VRING_BASE and other control requests).</summary>
+    public VhostUser.Frontend.VhostUserFrontend Frontend => _daemon.Frontend;
+
     /// <summary>Sends the same guest RAM again (SET_MEM_TABLE): the daemon maps it anew and unmaps the old mappings.</summary>
     public void ResendMemoryTable() => _daemon.Frontend.SetMemTable(_driver.Memory);
 

@@ -35,6 +35,9 @@ internal sealed class FuseClient
 
     public uint Gid { get; set; }
 
+    /// <summary>The unique the next request will carry (what an INTERRUPT for it names).</summary>
+    public ulong NextUnique => _unique + 1;
+
     /// <summary>Sends one request; returns the errno (positive) and the reply payload.</summary>
     public (int Errno, byte[] Payload) Call(FuseOpcode opcode, ulong node, ReadOnlySpan<byte> args, uint replyCapacity = 64 * 1024)
     {

@@ -26,6 +26,7 @@ internal static class Errno
     public const int EROFS = 30;
     public const int ERANGE = 34;
     public const int ENAMETOOLONG = 36;
+    public const int ENOLCK = 37;
     public const int ENOSYS = 38;
     public const int ENOTEMPTY = 39;
     public const int ELOOP = 40;

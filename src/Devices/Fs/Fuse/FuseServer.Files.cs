@@ -1,6 +1,6 @@
 // FuseServer.Files.cs — requests on open files: OPEN, OPENDIR, CREATE, TMPFILE, READ, WRITE,
-// RELEASE, RELEASEDIR, FLUSH, FSYNC, FSYNCDIR, FALLOCATE, LSEEK, COPY_FILE_RANGE, SYNCFS, GETLK,
-// SETLK, SETLKW, IOCTL. READ and WRITE data go straight between the file and guest memory.
+// RELEASE, RELEASEDIR, FLUSH, FSYNC, FSYNCDIR, FALLOCATE, LSEEK, COPY_FILE_RANGE, SYNCFS, IOCTL
+// (locks: FuseServer.Locks.cs). READ and WRITE data go straight between the file and guest memory.
 using VhostUser.Memory;
 using VhostUser.Unix;
 using VhostUser.Virtio;
@@ -154,19 +154,6 @@ internal sealed partial class FuseServer
     }
 
     private uint SyncFs(ref Request q, ref ChainWriter w) => Status(ref w, q, _fs.SyncFs(q.Node));
-
-    private uint GetLk(ref Request q, ref ChainReader r, ref ChainWriter w)
-    {
-        if (!r.TryRead(out FuseLkIn input))
-        {
-            return Error(ref w, q, Errno.EINVAL);
-        }
-        int errno = _fs.GetLk(q.Node, input, out var result);
-        return errno == 0 ? Reply(ref w, q, result) : Error(ref w, q, errno);
-    }
-
-    private uint SetLk(ref Request q, ref ChainReader r, ref ChainWriter w, bool wait) =>
-        r.TryRead(out FuseLkIn input) ? Status(ref w, q, _fs.SetLk(q.Node, input, wait)) : Error(ref w, q, Errno.EINVAL);
 
     private uint Ioctl(ref Request q, ref ChainReader r, ref ChainWriter w)
     {

@@ -39,13 +39,6 @@ internal sealed partial class FuseServer
     /// <summary>The negotiated INIT flags (after INIT).</summary>
     public FuseInitFlags Negotiated { get; private set; }
 
-    /// <summary>True when the request may block for long (SETLKW): run it off the queue worker.</summary>
-    public static bool MayBlock(in DescriptorChain chain)
-    {
-        var reader = chain.CreateReader();
-        return reader.TryRead(out FuseInHeader header) && header.Opcode == FuseOpcode.SetLkW;
-    }
-
     /// <summary>Serves one request chain on its queue worker; returns the bytes written (0: no reply, e.g. FORGET).</summary>
     public uint Handle(in DescriptorChain chain)
     {
@@ -118,14 +111,14 @@ internal sealed partial class FuseServer
         FuseOpcode.Access => Access(ref q, ref r, ref w),
         FuseOpcode.Create => Create(ref q, ref r, ref w),
         FuseOpcode.TmpFile => TmpFile(ref q, ref r, ref w),
-        FuseOpcode.Interrupt => 0, // no reply; we never hold a request long enough to interrupt it
+        FuseOpcode.Interrupt => Interrupt(ref r),
         FuseOpcode.Fallocate => Fallocate(ref q, ref r, ref w),
         FuseOpcode.Lseek => Lseek(ref q, ref r, ref w),
         FuseOpcode.CopyFileRange => CopyFileRange(ref q, ref r, ref w),
         FuseOpcode.SyncFs => SyncFs(ref q, ref w),
         FuseOpcode.GetLk => GetLk(ref q, ref r, ref w),
-        FuseOpcode.SetLk => SetLk(ref q, ref r, ref w, wait: false),
-        FuseOpcode.SetLkW => SetLk(ref q, ref r, ref w, wait: true),
+        FuseOpcode.SetLk => SetLk(ref q, ref r, ref w),
+        FuseOpcode.SetLkW => SetLk(ref q, ref r, ref w), // waits happen in LockWaiter; here one attempt, never a wait on a queue thread
         FuseOpcode.Ioctl => Ioctl(ref q, ref r, ref w),
         _ => Error(ref w, q, Errno.ENOSYS),
     };

@@ -94,7 +94,8 @@ internal interface IFileSystem
 
     int GetLk(ulong node, in FuseLkIn input, out FuseFileLock result);
 
-    int SetLk(ulong node, in FuseLkIn input, bool wait);
+    /// <summary>One attempt, never a wait: EAGAIN (or EACCES) if a conflicting lock is held (SETLKW retries: LockWaiter).</summary>
+    int SetLk(ulong node, in FuseLkIn input);
 
     /// <summary>Restricted ioctls only (FUSE_IOCTL without UNRESTRICTED): returns ENOTTY for what is not known safe.</summary>
     int Ioctl(ulong node, in FuseIoctlIn input, ReadOnlySpan<byte> inData, Span<byte> outData, out int result, out int outLength);

@@ -1,8 +1,8 @@
 // PassthroughFs.Files.cs — open files: OPEN, CREATE, TMPFILE, READ, WRITE, RELEASE, FLUSH,
 // FSYNC, FALLOCATE, LSEEK, COPY_FILE_RANGE, SYNCFS, and POSIX locks as OFD locks on the handle's
-// open file description. Only regular files are opened: device nodes and FIFOs are the guest's
-// own business (its kernel never sends OPEN for them), so a guest-made device node can never open
-// a host device.
+// open file description (one attempt each; SETLKW's waiting is LockWaiter's). Only regular files
+// are opened: device nodes and FIFOs are the guest's own business (its kernel never sends OPEN
+// for them), so a guest-made device node can never open a host device.
 using VhostUser.Devices.Fs.Fuse;
 using VhostUser.Devices.Fs.Interop;
 using VhostUser.Unix;
@@ -310,7 +310,7 @@ internal sealed partial class PassthroughFs
         return 0;
     }
 
-    public int SetLk(ulong node, in FuseLkIn input, bool wait)
+    public int SetLk(ulong node, in FuseLkIn input)
     {
         if ((input.LkFlags & FuseLkIn.Flock) != 0)
         {
@@ -322,19 +322,9 @@ internal sealed partial class PassthroughFs
         }
         using (file)
         {
+            // Never F_OFD_SETLKW: a wait could not be interrupted when the queue stops (LockWaiter retries instead).
             var flock = ToFlock(input.Lock);
-            while (true)
-            {
-                if (LibC.fcntl(file.Fd, wait ? LibC.F_OFD_SETLKW : LibC.F_OFD_SETLK, ref flock) == 0)
-                {
-                    return 0;
-                }
-                int errno = Errno.Last;
-                if (errno != Errno.EINTR)
-                {
-                    return errno;
-                }
-            }
+            return LibC.fcntl(file.Fd, LibC.F_OFD_SETLK, ref flock) == 0 ? 0 : Errno.Last;
         }
     }
 
