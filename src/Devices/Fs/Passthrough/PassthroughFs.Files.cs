@@ -1,6 +1,5 @@
 // PassthroughFs.Files.cs — open files: OPEN, CREATE, TMPFILE, READ, WRITE, RELEASE, FLUSH,
-// FSYNC, FALLOCATE, LSEEK, COPY_FILE_RANGE, SYNCFS, and POSIX locks as OFD locks on the handle's
-// open file description (one attempt each; SETLKW's waiting is LockWaiter's). Only regular files
+// FSYNC, FALLOCATE, LSEEK, COPY_FILE_RANGE, SYNCFS, IOCTL (locks: .Locks.cs). Only regular files
 // are opened: device nodes and FIFOs are the guest's own business (its kernel never sends OPEN
 // for them), so a guest-made device node can never open a host device.
 using VhostUser.Devices.Fs.Fuse;
@@ -285,49 +284,6 @@ internal sealed partial class PassthroughFs
 
     public int SyncFs(ulong node) => LibC.syncfs(_rootDir) == 0 ? 0 : Errno.Last;
 
-    public int GetLk(ulong node, in FuseLkIn input, out FuseFileLock result)
-    {
-        result = input.Lock;
-        if (!_handles.TryAcquire(input.Handle, out var file))
-        {
-            return Errno.EBADF;
-        }
-        var flock = ToFlock(input.Lock);
-        using (file)
-        {
-            if (LibC.fcntl(file.Fd, LibC.F_OFD_GETLK, ref flock) != 0)
-            {
-                return Errno.Last;
-            }
-        }
-        result = new FuseFileLock
-        {
-            Type = (uint)flock.Type,
-            Start = (ulong)flock.Start,
-            End = flock.Length == 0 ? long.MaxValue : (ulong)(flock.Start + flock.Length - 1),
-            Pid = 0, // OFD locks have no owner pid (l_pid is -1); 0 tells the guest "not a local process"
-        };
-        return 0;
-    }
-
-    public int SetLk(ulong node, in FuseLkIn input)
-    {
-        if ((input.LkFlags & FuseLkIn.Flock) != 0)
-        {
-            return Errno.ENOSYS; // flock() stays in the guest: FLOCK_LOCKS is not offered
-        }
-        if (!_handles.TryAcquire(input.Handle, out var file))
-        {
-            return Errno.EBADF;
-        }
-        using (file)
-        {
-            // Never F_OFD_SETLKW: a wait could not be interrupted when the queue stops (LockWaiter retries instead).
-            var flock = ToFlock(input.Lock);
-            return LibC.fcntl(file.Fd, LibC.F_OFD_SETLK, ref flock) == 0 ? 0 : Errno.Last;
-        }
-    }
-
     public int Ioctl(ulong node, in FuseIoctlIn input, ReadOnlySpan<byte> inData, Span<byte> outData, out int result, out int outLength)
     {
         result = 0;
@@ -378,14 +334,6 @@ internal sealed partial class PassthroughFs
         }
         return 0;
     }
-
-    private static LibC.Flock ToFlock(in FuseFileLock lk) => new()
-    {
-        Type = (short)lk.Type,
-        Whence = LibC.SEEK_SET,
-        Start = (long)Math.Min(lk.Start, long.MaxValue),
-        Length = lk.End >= long.MaxValue ? 0 : (long)(lk.End - lk.Start + 1),
-    };
 
     /// <summary>Guest open flags → host flags: no creation bits, never follow, writeback needs read access.</summary>
     private int OpenFlags(uint guestFlags, out int errno)

@@ -6,7 +6,7 @@
 // files and directories (README "Security").
 //
 // Partial files: .Names.cs (lookup and the calls that create, remove and rename names),
-// .Attributes.cs, .Files.cs (open files: I/O, sync, locks), .Directories.cs, .Xattr.cs.
+// .Attributes.cs, .Files.cs (open files: I/O, sync), .Locks.cs, .Directories.cs, .Xattr.cs.
 using System.Runtime.InteropServices;
 using VhostUser.Devices.Fs.Fuse;
 using VhostUser.Devices.Fs.Interop;
