@@ -71,6 +71,9 @@ internal sealed record FsOptions
 
     public bool AnnounceSubmounts { get; init; }
 
+    /// <summary>--rlimit-nofile: RLIMIT_NOFILE to set (0: leave it); null: min(10⁶, fs.nr_open).</summary>
+    public ulong? RlimitNofile { get; init; }
+
     /// <summary>Checks raw option values; throws <see cref="DaemonOptionsException"/> saying what to fix.</summary>
     public static FsOptions Create(string? sharedDir, string? tag, int requestQueues, string cache, bool writeback, bool xattr, bool posixAcl,
         bool readOnly, string sandbox, string fileHandles, int threadPoolSize, bool announceSubmounts)

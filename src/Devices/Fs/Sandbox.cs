@@ -47,18 +47,30 @@ internal static class Sandbox
     public const int DacReadSearch = 2;
 
     /// <summary>
-    /// Raises RLIMIT_NOFILE to min(1 000 000, fs.nr_open) as virtiofsd does: with inodes kept as
-    /// O_PATH fds (--inode-file-handles never) every inode the guest knows costs one.
+    /// Sets RLIMIT_NOFILE as virtiofsd does: to <paramref name="wanted"/> (--rlimit-nofile; 0 leaves
+    /// it as it is), which must not exceed fs.nr_open and must take; else to min(1 000 000,
+    /// fs.nr_open), since with inodes kept as O_PATH fds (--inode-file-handles never) every inode
+    /// the guest knows costs one, falling back to the hard limit where that cannot be raised.
     /// </summary>
-    public static void RaiseFileLimit(ILogger logger)
+    public static void RaiseFileLimit(ulong? wanted, ILogger logger)
     {
-        ulong limit = 1_000_000;
-        if (ulong.TryParse(File.ReadAllText("/proc/sys/fs/nr_open").Trim(), out ulong nrOpen))
+        ulong nrOpen = ulong.TryParse(File.ReadAllText("/proc/sys/fs/nr_open").Trim(), out ulong value) ? value : ulong.MaxValue;
+        if (wanted is { } exact)
         {
-            limit = Math.Min(limit, nrOpen);
+            if (exact > nrOpen)
+            {
+                throw new DaemonOptionsException($"--rlimit-nofile {exact} is above fs.nr_open ({nrOpen})");
+            }
+            var limit = new LibC.RLimit { Current = exact, Maximum = exact };
+            if (exact != 0 && LibC.setrlimit(LibC.RLIMIT_NOFILE, ref limit) != 0)
+            {
+                throw new DaemonStartException($"--rlimit-nofile {exact}: setrlimit failed (errno {Errno.Last})");
+            }
+            return;
         }
-        var wanted = new LibC.RLimit { Current = limit, Maximum = limit };
-        if (LibC.setrlimit(LibC.RLIMIT_NOFILE, ref wanted) == 0 || LibC.getrlimit(LibC.RLIMIT_NOFILE, out var current) != 0)
+        ulong automatic = Math.Min(1_000_000, nrOpen);
+        var raised = new LibC.RLimit { Current = automatic, Maximum = automatic };
+        if (LibC.setrlimit(LibC.RLIMIT_NOFILE, ref raised) == 0 || LibC.getrlimit(LibC.RLIMIT_NOFILE, out var current) != 0)
         {
             return;
         }

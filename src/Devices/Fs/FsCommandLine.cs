@@ -1,0 +1,48 @@
+// FsCommandLine.cs — the fs daemon's options on top of the back-end conventions, named as
+// virtiofsd's so that scripts and libvirt can switch daemons. --print-capabilities says
+// "separate-options": libvirt then passes its options as separate arguments
+// (qemuVirtioFSBuildCommandLine: --fd=N, --shared-dir DIR, --cache never|always,
+// --sandbox MODE, --xattr, --thread-pool-size=N, --rlimit-nofile=N, --log-level debug), every one
+// of which is accepted here, in both the "--name value" and "--name=value" forms.
+using System.CommandLine;
+using VhostUser.Backend;
+
+namespace VhostUser.Devices.Fs;
+
+internal sealed class FsCommandLine
+{
+    private readonly Option<string> _sharedDir = new("--shared-dir") { Description = "host directory to share", HelpName = "DIR" };
+    private readonly Option<string?> _tag = new("--tag") { Description = "file system tag (offers the config space; QEMU builds its own from tag=)", HelpName = "TAG" };
+    private readonly Option<int> _queues = new("--num-request-queues") { Description = "request queues accepted (QEMU num-request-queues; default 16)", HelpName = "N", DefaultValueFactory = _ => 16 };
+    private readonly Option<string> _cache = new("--cache") { Description = "auto, always, metadata or never", HelpName = "POLICY", DefaultValueFactory = _ => "auto" };
+    private readonly Option<bool> _writeback = new("--writeback") { Description = "let the guest cache writes (FUSE writeback cache)" };
+    private readonly Option<bool> _xattr = new("--xattr") { Description = "serve extended attributes" };
+    private readonly Option<bool> _posixAcl = new("--posix-acl") { Description = "serve POSIX ACLs (needs --xattr)" };
+    private readonly Option<bool> _readOnly = new("--readonly") { Description = "refuse every change" };
+    private readonly Option<string> _sandbox = new("--sandbox") { Description = "namespace, chroot or none", HelpName = "MODE", DefaultValueFactory = _ => "namespace" };
+    private readonly Option<string> _fileHandles = new("--inode-file-handles") { Description = "never, prefer or mandatory: keep inodes as file handles, not fds (prefer: where the kernel allows)", HelpName = "MODE", DefaultValueFactory = _ => "prefer" };
+    private readonly Option<int> _threadPool = new("--thread-pool-size") { Description = "threads serving requests off the queue threads (0: on the queue threads)", HelpName = "N", DefaultValueFactory = _ => 0 };
+    private readonly Option<bool> _submounts = new("--announce-submounts") { Description = "tell the guest about mount points inside the shared directory" };
+    private readonly Option<ulong?> _rlimitNofile = new("--rlimit-nofile") { Description = "RLIMIT_NOFILE to set (0: leave it; default min(1000000, fs.nr_open))", HelpName = "N" };
+
+    public FsCommandLine()
+    {
+        CommandLine = new DaemonCommandLine("vhost-user-fs", "vhost-user virtio-fs back end (shares a host directory with a guest)", "fs");
+        foreach (var option in (Option[])[_sharedDir, _tag, _queues, _cache, _writeback, _xattr, _posixAcl, _readOnly, _sandbox, _fileHandles, _threadPool, _submounts, _rlimitNofile])
+        {
+            CommandLine.Add(option);
+        }
+        // virtiofsd's capability for "options as separate arguments, not -o"; no migrate-precopy (README "Not done").
+        CommandLine.CapabilityFeatures.Add("separate-options");
+    }
+
+    public DaemonCommandLine CommandLine { get; }
+
+    /// <summary>The validated options of a parsed command line; throws <see cref="DaemonOptionsException"/> saying what to fix.</summary>
+    public FsOptions Options(ParseResult parse) => FsOptions.Create(parse.GetValue(_sharedDir), parse.GetValue(_tag), parse.GetValue(_queues), parse.GetValue(_cache)!,
+        parse.GetValue(_writeback), parse.GetValue(_xattr), parse.GetValue(_posixAcl), parse.GetValue(_readOnly),
+        parse.GetValue(_sandbox)!, parse.GetValue(_fileHandles)!, parse.GetValue(_threadPool), parse.GetValue(_submounts)) with
+    {
+        RlimitNofile = parse.GetValue(_rlimitNofile),
+    };
+}
