@@ -296,6 +296,30 @@ public sealed class FsRequestTests
     }
 
     [Fact]
+    public void CopyFileRange_UnknownFlags_IsEinval()
+    {
+        using var bed = new FsTestBed();
+        var (_, a, ha) = bed.Client.Create(Root, "a");
+        var (_, b, hb) = bed.Client.Create(Root, "b");
+        bed.Client.Write(a.NodeId, ha.Handle, 0, "data"u8.ToArray());
+        var copy = new FuseCopyFileRangeIn { HandleIn = ha.Handle, NodeIdOut = b.NodeId, HandleOut = hb.Handle, Length = 4, Flags = 1 };
+        Assert.Equal(Errno.EINVAL, bed.Client.Call(FuseOpcode.CopyFileRange, a.NodeId, Bytes(copy)).Errno);
+        Assert.Equal(0, new FileInfo(bed.HostPath("b")).Length);
+    }
+
+    [Fact]
+    public void Create_Entry_IsTheOpenedFile()
+    {
+        using var bed = new FsTestBed();
+        var (errno, entry, open) = bed.Client.Create(Root, "f");
+        Assert.Equal(0, errno);
+        Assert.Equal(0, bed.Client.Write(entry.NodeId, open.Handle, 0, "12345"u8.ToArray()).Errno);
+        Assert.Equal(5ul, bed.Client.GetAttr(entry.NodeId).Attr.Attr.Size);
+        Assert.Equal(entry.NodeId, bed.Client.Lookup(Root, "f").Entry.NodeId);
+        Assert.Equal(2, bed.FileSystem.InodeCount);
+    }
+
+    [Fact]
     public void Forget_LastLookup_DropsTheInode()
     {
         using var bed = new FsTestBed();

@@ -133,5 +133,10 @@ public sealed class FsSecurityTests
         using var bed = new FsTestBed();
         Assert.Equal(Errno.ENOENT, bed.Client.GetAttr(12345).Errno);
         Assert.Equal(Errno.EBADF, bed.Client.Read(Root, 999, 0, 10).Errno);
+        // SETATTR naming a handle that is not open: EBADF, not the change made through the path.
+        File.WriteAllText(bed.HostPath("f"), "0123456789");
+        var entry = bed.Client.Lookup(Root, "f").Entry;
+        Assert.Equal(Errno.EBADF, bed.Client.SetAttr(entry.NodeId, new FuseSetAttrIn { Valid = FuseSetAttrIn.Size | FuseSetAttrIn.Handle, Fh = 999, NewSize = 0 }).Errno);
+        Assert.Equal(10, new FileInfo(bed.HostPath("f")).Length);
     }
 }

@@ -48,9 +48,9 @@ internal sealed partial class PassthroughFs
         using (fd)
         {
             FileLease open = default;
-            if ((input.Valid & FuseSetAttrIn.Handle) != 0)
+            if ((input.Valid & FuseSetAttrIn.Handle) != 0 && !_handles.TryAcquire(input.Fh, out open))
             {
-                _ = _handles.TryAcquire(input.Fh, out open);
+                return Errno.EBADF; // FATTR_FH names a handle that is not open (never fall back to the path)
             }
             using (open)
             {

@@ -48,42 +48,8 @@ internal sealed partial class PassthroughFs
             return Errno.EROFS; // whatever the access mode: CREATE makes a name (the guest sends it only for names it does not see)
         }
         int hostFlags = OpenFlags(input.Flags, out int errno);
-        if (errno != 0)
-        {
-            return errno;
-        }
-        errno = PathOf(parent, out var parentInode, out var parentFd);
-        if (errno != 0)
-        {
-            return errno;
-        }
-        using (parentFd)
-        {
-            errno = ThreadFs.Umask.Set(_dontMask, input.Umask, out var callerUmask);
-            if (errno != 0)
-            {
-                return errno;
-            }
-            FileDescriptor file;
-            using (callerUmask)
-            using (Credentials.As(context))
-            {
-                // O_EXCL is the guest's "must not exist" (open(2) O_CREAT|O_EXCL): EEXIST, never the old file.
-                errno = OpenBeneath(parentFd.Fd, name, hostFlags | LibC.O_CREAT | ((int)input.Flags & LibC.O_EXCL), input.Mode & 0xfff, out file);
-            }
-            if (errno != 0)
-            {
-                return errno;
-            }
-            errno = LookupIn(parentFd.Fd, parentInode, name, out entry);
-            if (errno != 0)
-            {
-                file.Dispose();
-                return errno;
-            }
-            open = new FuseOpenOut { Handle = _handles.Add(new OpenFile(file, _inodes.Get(entry.NodeId)!)), OpenFlags = FileOpenFlags() };
-            return 0;
-        }
+        // O_EXCL is the guest's "must not exist" (open(2) O_CREAT|O_EXCL): EEXIST, never the old file.
+        return errno != 0 ? errno : CreateOpen(context, parent, name, hostFlags | LibC.O_CREAT | ((int)input.Flags & LibC.O_EXCL), input, out entry, out open);
     }
 
     public int TmpFile(in RequestContext context, ulong parent, in FuseCreateIn input, out FuseEntryOut entry, out FuseOpenOut open)
@@ -95,15 +61,26 @@ internal sealed partial class PassthroughFs
             return Errno.EROFS;
         }
         int hostFlags = OpenFlags(input.Flags, out int errno);
+        return errno != 0 ? errno : CreateOpen(context, parent, ".\0"u8, (hostFlags & ~LibC.O_CREAT) | LibC.O_TMPFILE, input, out entry, out open);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="name"/> under the parent as the caller (fsuid/fsgid, and umask with
+    /// DONT_MASK), creating it, and registers the inode of the opened file itself: its entry
+    /// comes from an fstat of that file (through an O_PATH reopen), not from a second look-up of
+    /// the name, which another process may have replaced meanwhile — the entry and the handle are
+    /// always the same file.
+    /// </summary>
+    private int CreateOpen(in RequestContext context, ulong parent, ReadOnlySpan<byte> name, int flags, in FuseCreateIn input, out FuseEntryOut entry, out FuseOpenOut open)
+    {
+        entry = default;
+        open = default;
+        int errno = PathOf(parent, out var parentInode, out var parentFd);
         if (errno != 0)
         {
             return errno;
         }
-        errno = PathOf(parent, out var parentInode, out var parentFd);
-        if (errno != 0)
-        {
-            return errno;
-        }
+        FileDescriptor file;
         using (parentFd)
         {
             errno = ThreadFs.Umask.Set(_dontMask, input.Umask, out var callerUmask);
@@ -111,29 +88,29 @@ internal sealed partial class PassthroughFs
             {
                 return errno;
             }
-            FileDescriptor file;
             using (callerUmask)
             using (Credentials.As(context))
             {
-                errno = OpenBeneath(parentFd.Fd, ".\0"u8, (hostFlags & ~LibC.O_CREAT) | LibC.O_TMPFILE, input.Mode & 0xfff, out file);
+                errno = OpenBeneath(parentFd.Fd, name, flags, input.Mode & 0xfff, out file);
             }
             if (errno != 0)
             {
                 return errno;
             }
-            errno = Reopen(file, LibC.O_PATH, out var pathFd);
-            if (errno == 0)
-            {
-                errno = AddInode(pathFd, parentInode.Key.MountId, out entry);
-            }
-            if (errno != 0)
-            {
-                file.Dispose();
-                return errno;
-            }
-            open = new FuseOpenOut { Handle = _handles.Add(new OpenFile(file, _inodes.Get(entry.NodeId)!)), OpenFlags = FileOpenFlags() };
-            return 0;
         }
+        Inode inode = null!;
+        errno = Reopen(file, LibC.O_PATH, out var pathFd);
+        if (errno == 0)
+        {
+            errno = AddInode(pathFd, parentInode.Key.MountId, out entry, out inode);
+        }
+        if (errno != 0)
+        {
+            file.Dispose();
+            return errno;
+        }
+        open = new FuseOpenOut { Handle = _handles.Add(new OpenFile(file, inode)), OpenFlags = FileOpenFlags() };
+        return 0;
     }
 
     public int Read(ulong node, ulong handle, long offset, IoVectorArray target, out uint read)
@@ -253,6 +230,10 @@ internal sealed partial class PassthroughFs
     public int CopyFileRange(ulong nodeIn, in FuseCopyFileRangeIn input, out ulong copied)
     {
         copied = 0;
+        if (input.Flags != 0)
+        {
+            return Errno.EINVAL; // copy_file_range(2) defines no flags yet (the kernel passes the caller's through)
+        }
         if (_options.ReadOnly)
         {
             return Errno.EROFS;
