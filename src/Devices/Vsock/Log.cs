@@ -57,6 +57,9 @@ internal static partial class Log
     [LoggerMessage(17, LogLevel.Trace, "rx {Packet}")]
     public static partial void RxPacket(ILogger logger, string packet);
 
+    [LoggerMessage(19, LogLevel.Warning, "seqpacket messages from the guest are limited to {Fits} bytes instead of {Wanted}: the host socket's send buffer cannot grow (raise net.core.wmem_max, or run with CAP_NET_ADMIN)")]
+    public static partial void SeqPacketSendBufferLimited(ILogger logger, uint fits, uint wanted);
+
     [LoggerMessage(18, LogLevel.Trace, "state: {State}")]
     public static partial void State(ILogger logger, string state);
 }

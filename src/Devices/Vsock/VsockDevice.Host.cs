@@ -19,6 +19,21 @@ internal sealed partial class VsockDevice
     /// <summary>Host-side ports for host-initiated connections are taken from here upwards.</summary>
     private const uint FirstLocalPort = 1u << 30;
 
+    /// <summary>
+    /// Largest seqpacket message a guest is promised (the buf_alloc of seqpacket connections):
+    /// Linux copies an AF_UNIX datagram beyond its first 17 pages into one contiguous block, so a
+    /// few MiB is its limit and large blocks may be short under fragmentation; 1 MiB is also the
+    /// largest host→guest message (MaxHostMessage).
+    /// </summary>
+    public const uint MaxSeqPacketMessage = 1 << 20;
+
+    /// <summary>Linux refuses a datagram longer than sk_sndbuf − 32 (unix_dgram_sendmsg); a little more is kept for the skb.</summary>
+    private const int SendBufferOverhead = 1024;
+
+    private const int SolSocket = 1, SoSndBufForce = 32;
+
+    private bool _warnedSendBuffer;
+
     /// <summary>A host program asked for guest port <paramref name="port"/>: send the guest a REQUEST.</summary>
     private void StartHostConnection(Socket socket, VsockType type, uint port)
     {
@@ -34,7 +49,7 @@ internal sealed partial class VsockDevice
             localPort = localPort == uint.MaxValue - 1 ? FirstLocalPort : localPort + 1;
         }
         _nextLocalPort = localPort == uint.MaxValue - 1 ? FirstLocalPort : localPort + 1;
-        var connection = new VsockConnection(localPort, port, type, socket, _options.TxBufferSize)
+        var connection = new VsockConnection(localPort, port, type, socket, BufAllocFor(socket, type))
         {
             State = ConnectionState.Connecting,
             SendRequest = true,
@@ -68,7 +83,7 @@ internal sealed partial class VsockDevice
             ReplyReset(request);
             return;
         }
-        var connection = new VsockConnection(request.DstPort, request.SrcPort, request.Type, socket, _options.TxBufferSize)
+        var connection = new VsockConnection(request.DstPort, request.SrcPort, request.Type, socket, BufAllocFor(socket, request.Type))
         {
             State = ConnectionState.Connected,
             SendResponse = true,
@@ -77,6 +92,65 @@ internal sealed partial class VsockDevice
         connection.UpdatePeerCredit(request.BufAlloc, request.FwdCnt);
         AddConnection(connection);
         ScheduleRx(connection);
+    }
+
+    /// <summary>
+    /// The buf_alloc a connection advertises: tx-buffer-size, except that a seqpacket message must
+    /// fit the host socket whole. Each guest message is one send(2), and Linux refuses a datagram
+    /// longer than the socket's send buffer less 32 bytes (EMSGSIZE; the default buffer is
+    /// 212992 bytes) and cannot queue one much beyond 4 MiB (ENOBUFS). So SO_SNDBUF is raised to
+    /// fit (the kernel doubles the value and caps it at net.core.wmem_max; SO_SNDBUFFORCE passes
+    /// the cap with CAP_NET_ADMIN), and where it still falls short the guest is promised less: a
+    /// Linux guest refuses a message longer than the peer's buf_alloc with EMSGSIZE (spec
+    /// 5.10.6.3: the sender keeps within buf_alloc; virtio_transport_seqpacket_enqueue).
+    /// </summary>
+    private uint BufAllocFor(Socket socket, VsockType type)
+    {
+        if (type != VsockType.SeqPacket)
+        {
+            return _options.TxBufferSize;
+        }
+        uint wanted = Math.Min(_options.TxBufferSize, MaxSeqPacketMessage);
+        int needed = (int)wanted + SendBufferOverhead;
+        if (socket.SendBufferSize < needed)
+        {
+            TrySetSendBuffer(socket, needed, force: false);
+        }
+        if (socket.SendBufferSize < needed)
+        {
+            TrySetSendBuffer(socket, needed, force: true);
+        }
+        uint fits = (uint)Math.Max(socket.SendBufferSize - SendBufferOverhead, 0);
+        if (fits >= wanted)
+        {
+            return wanted;
+        }
+        if (!_warnedSendBuffer)
+        {
+            _warnedSendBuffer = true;
+            Log.SeqPacketSendBufferLimited(_logger, fits, wanted);
+        }
+        return Math.Max(fits, VsockVmOptions.MinTxBufferSize);
+    }
+
+    /// <summary>SO_SNDBUF (capped by net.core.wmem_max) or SO_SNDBUFFORCE (needs CAP_NET_ADMIN); a refusal leaves the size as it was.</summary>
+    private static void TrySetSendBuffer(Socket socket, int bytes, bool force)
+    {
+        try
+        {
+            if (force)
+            {
+                socket.SetRawSocketOption(SolSocket, SoSndBufForce, BitConverter.GetBytes(bytes));
+            }
+            else
+            {
+                socket.SendBufferSize = bytes;
+            }
+        }
+        catch (SocketException)
+        {
+            // EPERM without CAP_NET_ADMIN: the caller promises what the buffer holds
+        }
     }
 
     private void AddConnection(VsockConnection connection)

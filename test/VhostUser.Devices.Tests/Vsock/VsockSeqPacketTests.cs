@@ -37,6 +37,70 @@ public sealed class VsockSeqPacketTests
         }
     }
 
+    /// <summary>
+    /// A message as large as the credit allows reaches the host whole. Linux sends it in 64 KiB
+    /// packets (or one, from a driver that does not split), and the host socket must take it in
+    /// one send: its default send buffer (212992 bytes) would refuse 250 KiB with EMSGSIZE.
+    /// </summary>
+    [Theory]
+    [InlineData(64 * 1024)]
+    [InlineData(250 * 1024)]
+    public void GuestToHost_MessageWithinCredit_ArrivesWhole(int piece)
+    {
+        using var host = new VsockTestHost(Cid);
+        using var listener = HostSockets.Listen(host.UdsPath + "_77", SocketType.Seqpacket);
+        host.Guest.Send(host.Guest.Header(40000, 2, 77, VsockOp.Request, VsockType.SeqPacket));
+        var (response, _) = host.Guest.Receive();
+        Assert.Equal(VsockOp.Response, response.Op);
+        using var server = HostSockets.Accept(listener);
+        server.ReceiveBufferSize = 1 << 20;
+
+        const int Size = 250 * 1024;
+        Assert.True(Size <= response.BufAlloc, $"buf_alloc {response.BufAlloc}");
+        byte[] message = Enumerable.Range(0, Size).Select(i => (byte)(i * 7 + (i >> 8))).ToArray();
+        SendMessage(host.Guest, 40000, 77, message, piece);
+        var buffer = new byte[Size + 1];
+        int got = server.Receive(buffer);
+        Assert.Equal(Size, got);
+        Assert.Equal(message, buffer[..got]);
+        Assert.False(host.Guest.TryReceive(TimeSpan.FromMilliseconds(200)) is { Header.Op: VsockOp.Rst }, "the device reset the connection");
+    }
+
+    /// <summary>
+    /// A tx-buffer-size larger than an AF_UNIX datagram can be (Linux cannot queue one much beyond
+    /// 4 MiB) is not promised for seqpacket: buf_alloc is capped, and a message of exactly
+    /// buf_alloc still arrives whole.
+    /// </summary>
+    [Fact]
+    public void GuestToHost_LargeTxBuffer_BufAllocCappedAndFullMessageArrives()
+    {
+        using var host = new VsockTestHost(Cid, txBufferSize: 16 << 20);
+        using var listener = HostSockets.Listen(host.UdsPath + "_77", SocketType.Seqpacket);
+        host.Guest.Send(host.Guest.Header(40000, 2, 77, VsockOp.Request, VsockType.SeqPacket));
+        var (response, _) = host.Guest.Receive();
+        Assert.Equal(VsockOp.Response, response.Op);
+        Assert.InRange(response.BufAlloc, 64u * 1024, VsockDevice.MaxSeqPacketMessage);
+        using var server = HostSockets.Accept(listener);
+
+        byte[] message = Enumerable.Range(0, (int)response.BufAlloc).Select(i => (byte)(i % 251)).ToArray();
+        SendMessage(host.Guest, 40000, 77, message, 64 * 1024);
+        var buffer = new byte[message.Length + 1];
+        Assert.Equal(message.Length, server.Receive(buffer));
+        Assert.Equal(message, buffer[..message.Length]);
+    }
+
+    /// <summary>Sends one seqpacket message in pieces of at most <paramref name="piece"/> bytes, EOM on the last.</summary>
+    private static void SendMessage(VsockGuestDriver guest, uint srcPort, uint dstPort, byte[] message, int piece)
+    {
+        for (int offset = 0; offset < message.Length; offset += piece)
+        {
+            int n = Math.Min(piece, message.Length - offset);
+            var header = guest.Header(srcPort, 2, dstPort, VsockOp.Rw, VsockType.SeqPacket);
+            header.Flags = offset + n == message.Length ? VsockFlags.EndOfMessage : 0;
+            guest.Send(header, message.AsSpan(offset, n));
+        }
+    }
+
     [Fact]
     public void HostToGuest_LargeMessage_SplitWithEomOnLastPiece()
     {
