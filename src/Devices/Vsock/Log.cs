@@ -37,7 +37,7 @@ internal static partial class Log
     public static partial void SiblingUnavailable(ILogger logger, ulong cid);
 
     [LoggerMessage(11, LogLevel.Warning, "{Connection}: host message of {Length} bytes exceeds what the guest can take ({Limit}); connection reset")]
-    public static partial void MessageTooLarge(ILogger logger, string connection, int length, uint limit);
+    public static partial void MessageTooLarge(ILogger logger, string connection, string length, uint limit);
 
     [LoggerMessage(12, LogLevel.Information, "the guest driver restarted; closing {Count} host connections")]
     public static partial void DriverRestarted(ILogger logger, int count);

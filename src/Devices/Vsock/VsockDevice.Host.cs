@@ -30,7 +30,7 @@ internal sealed partial class VsockDevice
     /// <summary>Linux refuses a datagram longer than sk_sndbuf − 32 (unix_dgram_sendmsg); a little more is kept for the skb.</summary>
     private const int SendBufferOverhead = 1024;
 
-    private const int SolSocket = 1, SoSndBufForce = 32;
+    private const int SolSocket = 1, SoPassCred = 16, SoSndBufForce = 32;
 
     private bool _warnedSendBuffer;
 
@@ -49,7 +49,7 @@ internal sealed partial class VsockDevice
             localPort = localPort == uint.MaxValue - 1 ? FirstLocalPort : localPort + 1;
         }
         _nextLocalPort = localPort == uint.MaxValue - 1 ? FirstLocalPort : localPort + 1;
-        var connection = new VsockConnection(localPort, port, type, socket, BufAllocFor(socket, type))
+        var connection = new VsockConnection(localPort, port, type, socket, PrepareHostSocket(socket, type))
         {
             State = ConnectionState.Connecting,
             SendRequest = true,
@@ -83,7 +83,7 @@ internal sealed partial class VsockDevice
             ReplyReset(request);
             return;
         }
-        var connection = new VsockConnection(request.DstPort, request.SrcPort, request.Type, socket, BufAllocFor(socket, request.Type))
+        var connection = new VsockConnection(request.DstPort, request.SrcPort, request.Type, socket, PrepareHostSocket(socket, request.Type))
         {
             State = ConnectionState.Connected,
             SendResponse = true,
@@ -95,8 +95,10 @@ internal sealed partial class VsockDevice
     }
 
     /// <summary>
-    /// The buf_alloc a connection advertises: tx-buffer-size, except that a seqpacket message must
-    /// fit the host socket whole. Each guest message is one send(2), and Linux refuses a datagram
+    /// Readies a host socket for its connection and returns the buf_alloc the connection
+    /// advertises. Seqpacket sockets get SO_PASSCRED, so that an empty message can be told from
+    /// the end of the connection (ReceiveHostMessage). The buf_alloc is tx-buffer-size, except
+    /// that a seqpacket message must fit the host socket whole. Each guest message is one send(2), and Linux refuses a datagram
     /// longer than the socket's send buffer less 32 bytes (EMSGSIZE; the default buffer is
     /// 212992 bytes) and cannot queue one much beyond 4 MiB (ENOBUFS). So SO_SNDBUF is raised to
     /// fit (the kernel doubles the value and caps it at net.core.wmem_max; SO_SNDBUFFORCE passes
@@ -104,12 +106,13 @@ internal sealed partial class VsockDevice
     /// Linux guest refuses a message longer than the peer's buf_alloc with EMSGSIZE (spec
     /// 5.10.6.3: the sender keeps within buf_alloc; virtio_transport_seqpacket_enqueue).
     /// </summary>
-    private uint BufAllocFor(Socket socket, VsockType type)
+    private uint PrepareHostSocket(Socket socket, VsockType type)
     {
         if (type != VsockType.SeqPacket)
         {
             return _options.TxBufferSize;
         }
+        socket.SetRawSocketOption(SolSocket, SoPassCred, BitConverter.GetBytes(1));
         uint wanted = Math.Min(_options.TxBufferSize, MaxSeqPacketMessage);
         int needed = (int)wanted + SendBufferOverhead;
         if (socket.SendBufferSize < needed)

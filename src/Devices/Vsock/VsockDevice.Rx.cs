@@ -5,6 +5,7 @@
 // busy or stalled connection never holds the others up. Host stream data is read with one readv(2)
 // straight into up to 16 of the guest's buffers (after each 44-byte header), within the guest's
 // credit: with Linux's 4 KiB buffers that is one system call per 64 KiB instead of per 4 KiB.
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using VhostUser.Backend;
@@ -19,6 +20,9 @@ internal sealed partial class VsockDevice
 
     /// <summary>Largest seqpacket message taken from a host socket (also bounded by the guest's buf_alloc).</summary>
     public const int MaxHostMessage = 1 << 20;
+
+    /// <summary>The address argument ReceiveMessageFrom wants (the sender's address is not used).</summary>
+    private static readonly UnixDomainSocketEndPoint AnyUnixEndPoint = new("/");
 
     private readonly ChainQueue _rxHeld = new();
     private int _rxBatchExtra;
@@ -229,31 +233,48 @@ internal sealed partial class VsockDevice
         return true;
     }
 
-    /// <summary>Takes the next message from a seqpacket host socket into OutMessage; false if none.</summary>
+    /// <summary>
+    /// Takes the next message from a seqpacket host socket into OutMessage; false if none. An
+    /// empty message and the end of the connection both read as 0 bytes, but every message
+    /// carries the sender's credentials (SO_PASSCRED, set in PrepareHostSocket) and the end
+    /// carries none: recvmsg without a control buffer reports them as MSG_CTRUNC, so a 0-byte
+    /// read without it is the end, whatever order the epoll events came in.
+    /// </summary>
     private bool ReceiveHostMessage(VsockConnection c)
     {
+        if (!c.Host.Poll(0, SelectMode.SelectRead))
+        {
+            c.HostReadable = false; // nothing queued (ReceiveMessageFrom reports EAGAIN as an exception)
+            return false;
+        }
         _messageScratch ??= new byte[MaxHostMessage];
-        int n = c.Host.Receive(_messageScratch, SocketFlags.None, out var error);
-        if (error == SocketError.WouldBlock)
+        var flags = SocketFlags.None;
+        EndPoint from = AnyUnixEndPoint;
+        int n;
+        try
+        {
+            n = c.Host.ReceiveMessageFrom(_messageScratch, ref flags, ref from, out _);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
         {
             c.HostReadable = false;
             return false;
         }
-        if (error != SocketError.Success)
+        catch (SocketException e)
         {
-            Log.HostSocketError(_logger, c.ToString(), error.ToString());
+            Log.HostSocketError(_logger, c.ToString(), e.SocketErrorCode.ToString());
             ResetConnection(c);
             return false;
         }
-        if (n == 0 && c.HostHangUp)
+        if (n == 0 && (flags & SocketFlags.ControlDataTruncated) == 0)
         {
-            HostEndOfFile(c); // a zero-length read after the peer hung up is the end, not an empty message
+            HostEndOfFile(c);
             return false;
         }
-        if (n == MaxHostMessage || n > c.PeerBufAlloc)
+        if ((flags & SocketFlags.Truncated) != 0 || n > c.PeerBufAlloc)
         {
             // The guest could never take it whole (a message may not exceed its buffer).
-            Log.MessageTooLarge(_logger, c.ToString(), n, Math.Min(c.PeerBufAlloc, MaxHostMessage - 1));
+            Log.MessageTooLarge(_logger, c.ToString(), (flags & SocketFlags.Truncated) != 0 ? $"more than {n}" : $"{n}", Math.Min(c.PeerBufAlloc, MaxHostMessage));
             ResetConnection(c);
             return false;
         }

@@ -89,6 +89,71 @@ public sealed class VsockSeqPacketTests
         Assert.Equal(message, buffer[..message.Length]);
     }
 
+    /// <summary>
+    /// A zero-length message and the end of the connection both read as 0 bytes on a seqpacket
+    /// socket; the device must tell them apart. The host sends empty messages and closes before
+    /// the guest has rx buffers (so the device sees the hang-up before it reads): the guest gets
+    /// each message exactly once, then SHUTDOWN, and nothing more.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 0 })]
+    [InlineData(new[] { 0, 1, 0 })]
+    [InlineData(new[] { 3 })]
+    public void HostToGuest_EmptyMessagesThenClose_EachOnceThenShutdown(int[] sizes)
+    {
+        using var host = new VsockTestHost(Cid, rxBuffers: 1);
+        using var listener = HostSockets.Listen(host.UdsPath + "_77", SocketType.Seqpacket);
+        host.Guest.Send(host.Guest.Header(40000, 2, 77, VsockOp.Request, VsockType.SeqPacket));
+        Assert.Equal(VsockOp.Response, host.Guest.ReceiveNoRefill(VsockGuestDriver.Timeout).Header.Op);
+        var server = HostSockets.Accept(listener);
+        foreach (int size in sizes)
+        {
+            server.Send(new byte[size]);
+        }
+        server.Dispose();
+        Thread.Sleep(200);
+        host.Guest.AddRxBuffers(8);
+
+        var packets = ReceiveUntilQuiet(host.Guest);
+        Assert.Equal(sizes.Select(_ => VsockOp.Rw).Append(VsockOp.Shutdown), packets.Select(p => p.Header.Op));
+        Assert.Equal(sizes, packets.SkipLast(1).Select(p => p.Payload.Length));
+        Assert.All(packets.SkipLast(1), p => Assert.Equal(VsockFlags.EndOfMessage, p.Header.Flags & VsockFlags.EndOfMessage));
+        Assert.Equal(VsockFlags.ShutdownSend, packets[^1].Header.Flags & VsockFlags.ShutdownSend);
+    }
+
+    /// <summary>Empty messages from a host that stays connected are each delivered once, in order with the others.</summary>
+    [Fact]
+    public void HostToGuest_EmptyMessagesWithoutClose_EachDeliveredOnce()
+    {
+        using var host = new VsockTestHost(Cid);
+        using var listener = HostSockets.Listen(host.UdsPath + "_77", SocketType.Seqpacket);
+        host.Guest.Send(host.Guest.Header(40000, 2, 77, VsockOp.Request, VsockType.SeqPacket));
+        Assert.Equal(VsockOp.Response, host.Guest.Receive().Header.Op);
+        using var server = HostSockets.Accept(listener);
+        byte[][] messages = [[], [], "x"u8.ToArray(), [], [], [], "yz"u8.ToArray(), []];
+        foreach (var message in messages)
+        {
+            server.Send(message);
+        }
+
+        var packets = ReceiveUntilQuiet(host.Guest);
+        Assert.All(packets, p => Assert.Equal(VsockOp.Rw, p.Header.Op));
+        Assert.All(packets, p => Assert.Equal(VsockFlags.EndOfMessage, p.Header.Flags & VsockFlags.EndOfMessage));
+        Assert.Equal(messages.Select(m => Convert.ToHexString(m)), packets.Select(p => Convert.ToHexString(p.Payload)));
+    }
+
+    /// <summary>Everything the device sends until it has been silent for half a second.</summary>
+    private static List<(VsockHeader Header, byte[] Payload)> ReceiveUntilQuiet(VsockGuestDriver guest)
+    {
+        var packets = new List<(VsockHeader Header, byte[] Payload)>();
+        while (guest.TryReceive(TimeSpan.FromMilliseconds(500)) is { } packet)
+        {
+            packets.Add(packet);
+            Assert.True(packets.Count < 1000, "the device keeps sending");
+        }
+        return packets;
+    }
+
     /// <summary>Sends one seqpacket message in pieces of at most <paramref name="piece"/> bytes, EOM on the last.</summary>
     private static void SendMessage(VsockGuestDriver guest, uint srcPort, uint dstPort, byte[] message, int piece)
     {
