@@ -172,9 +172,13 @@ internal sealed partial class VsockDevice
         {
             return;
         }
-        if ((events & (EpollEvents.HangUp | EpollEvents.ReadHangUp)) != 0)
+        if ((events & EpollEvents.HangUp) != 0 && !c.HostHangUp)
         {
             c.HostHangUp = true;
+            if (c.HostEof)
+            {
+                c.SendShutdownFlags |= VsockFlags.ShutdownReceive | VsockFlags.ShutdownSend; // a half-close became a close
+            }
         }
         if ((events & (EpollEvents.In | EpollEvents.HangUp | EpollEvents.ReadHangUp | EpollEvents.Error)) != 0)
         {

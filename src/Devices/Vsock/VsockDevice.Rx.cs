@@ -9,6 +9,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using VhostUser.Backend;
+using VhostUser.Unix;
 using VhostUser.Virtio;
 
 namespace VhostUser.Devices.Vsock;
@@ -28,6 +29,7 @@ internal sealed partial class VsockDevice
     private int _rxBatchExtra;
     private readonly Queue<VsockConnection> _rxReady = new();
     private readonly Queue<VsockHeader> _control = new();
+    private readonly Epoll _probe = Epoll.Create();
     private byte[]? _messageScratch;
     private bool _pumping;
     private bool _pumpAgain;
@@ -285,10 +287,28 @@ internal sealed partial class VsockDevice
         return true;
     }
 
-    private static void HostEndOfFile(VsockConnection c)
+    /// <summary>
+    /// The host read EOF: SHUTDOWN(SEND), the host will send no more. If the host program closed
+    /// its socket altogether (EPOLLHUP rather than EPOLLRDHUP alone) it will not receive either:
+    /// SHUTDOWN(RCV|SEND), so the guest's writes fail at once instead of resetting later. The
+    /// hang-up may not have been dispatched yet, so the socket is asked; one that only half-closed
+    /// now gets RCV added when its HUP comes (OnHostEvent).
+    /// </summary>
+    private void HostEndOfFile(VsockConnection c)
     {
         c.HostEof = true;
-        c.SendShutdownFlags |= VsockFlags.ShutdownSend; // the host will send no more
+        c.HostHangUp |= HasHungUp(c.Host);
+        c.SendShutdownFlags |= VsockFlags.ShutdownSend | (c.HostHangUp ? VsockFlags.ShutdownReceive : 0);
+    }
+
+    /// <summary>True if the socket reports EPOLLHUP now (both directions shut), asked through a private epoll instance.</summary>
+    private bool HasHungUp(Socket socket)
+    {
+        Span<EpollEvent> events = stackalloc EpollEvent[1];
+        _probe.Add(socket.SafeHandle, EpollEvents.In, 0);
+        int n = _probe.Wait(events, 0);
+        _probe.Remove(socket.SafeHandle);
+        return n > 0 && (events[0].Events & (uint)EpollEvents.HangUp) != 0;
     }
 
     private static void ReleaseOutMessage(VsockConnection c)

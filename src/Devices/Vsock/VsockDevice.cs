@@ -105,6 +105,7 @@ internal sealed partial class VsockDevice : VirtioDevice, IDisposable
         _connections.Clear();
         DisposeHost();
         _readVectors.Dispose();
+        _probe.Dispose();
         _timer.Dispose();
         _mailbox.Dispose();
     }

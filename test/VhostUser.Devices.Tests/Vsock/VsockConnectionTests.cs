@@ -180,6 +180,41 @@ public sealed class VsockConnectionTests
         host.Daemon.Daemon.Context.Workers[0].Invoke(() => Assert.Equal(0, host.Device.ConnectionCount));
     }
 
+    /// <summary>
+    /// The host program closing its socket will neither send nor receive: SHUTDOWN(RCV|SEND), so
+    /// the guest's writes fail at once. Closing only its sending half is SHUTDOWN(SEND), and the
+    /// full close that follows adds RCV.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void HostCloses_FullOrHalf_ShutdownFlagsSayWhich(bool fullClose)
+    {
+        using var host = new VsockTestHost(Cid);
+        using var listener = HostSockets.Listen(host.UdsPath + "_1234");
+        host.Guest.Send(host.Guest.Header(40000, 2, 1234, VsockOp.Request));
+        Assert.Equal(VsockOp.Response, host.Guest.Receive().Header.Op);
+        var server = HostSockets.Accept(listener);
+        server.Send("bye"u8);
+        if (fullClose)
+        {
+            server.Dispose();
+        }
+        else
+        {
+            server.Shutdown(SocketShutdown.Send);
+        }
+        Assert.Equal("bye", Encoding.ASCII.GetString(host.Guest.ReceiveOp(VsockOp.Rw).Payload));
+        var (shutdown, _) = host.Guest.ReceiveOp(VsockOp.Shutdown);
+        Assert.Equal(fullClose ? VsockFlags.ShutdownSend | VsockFlags.ShutdownReceive : VsockFlags.ShutdownSend, shutdown.Flags);
+        Assert.Null(host.Guest.TryReceive(TimeSpan.FromMilliseconds(300)));
+        if (!fullClose)
+        {
+            server.Dispose();
+            Assert.Equal(VsockFlags.ShutdownSend | VsockFlags.ShutdownReceive, host.Guest.ReceiveOp(VsockOp.Shutdown).Header.Flags);
+        }
+    }
+
     [Fact]
     public void GuestRequest_ReusedAddress_OldConnectionReplaced()
     {
