@@ -114,7 +114,14 @@ internal sealed record VsockVmOptions(ulong GuestCid, string? Socket, string Uds
     /// <summary>"guest_cid" and "guest-cid" are the same key.</summary>
     public static string NormalizeKey(string key) => key.Replace('_', '-').ToLowerInvariant();
 
-    /// <summary>Rejects two guests with one CID, one vhost-user socket or one uds-path.</summary>
+    /// <summary>
+    /// Rejects two guests with one CID, and any socket path of the daemon that another could
+    /// reach. A guest connecting to host port P opens UdsPath_P, so a path that is some guest's
+    /// UdsPath followed by _&lt;port&gt; would hand that guest another guest's front door (or the
+    /// daemon's own vhost-user socket) past the groups; each socket the daemon listens on (every
+    /// uds-path, uds-path_seqpacket and vhost-user socket) must be neither another's path nor
+    /// such a path. Paths are compared in full (relative ones against the working directory).
+    /// </summary>
     public static void CheckDistinct(IReadOnlyList<VsockVmOptions> vms)
     {
         for (int i = 0; i < vms.Count; i++)
@@ -126,24 +133,67 @@ internal sealed record VsockVmOptions(ulong GuestCid, string? Socket, string Uds
                 {
                     throw new DaemonOptionsException($"guest-cid {a.GuestCid} is used by two guests; each guest needs its own CID");
                 }
-                if (a.Socket is not null && a.Socket == b.Socket)
+                if (a.Socket is not null && b.Socket is not null && FullPath(a.Socket) == FullPath(b.Socket))
                 {
                     throw new DaemonOptionsException($"socket {a.Socket} is used by two guests; each guest needs its own vhost-user socket");
                 }
-                if (a.UdsPath == b.UdsPath)
+                if (FullPath(a.UdsPath) == FullPath(b.UdsPath))
                 {
                     throw new DaemonOptionsException($"uds-path {a.UdsPath} is used by two guests; each guest needs its own");
                 }
             }
         }
-        foreach (var vm in vms)
+        var listeners = vms.SelectMany(Listeners).ToList();
+        for (int i = 0; i < listeners.Count; i++)
         {
-            if (vms.Any(o => o.Socket is not null && o.Socket == vm.UdsPath))
+            for (int j = 0; j < i; j++)
             {
-                throw new DaemonOptionsException($"{vm.UdsPath} is both a uds-path and a vhost-user socket");
+                if (listeners[i].Path == listeners[j].Path)
+                {
+                    var (first, second) = (listeners[j], listeners[i]);
+                    throw new DaemonOptionsException($"the {first.What} is also the {second.What} ({first.Given}); each socket needs its own path");
+                }
+            }
+        }
+        foreach (var listener in listeners)
+        {
+            foreach (var vm in vms)
+            {
+                if (ReachedPort(vm, listener.Path) is { } port)
+                {
+                    throw new DaemonOptionsException(
+                        $"the {listener.What}, {listener.Given}, is where guest {vm.GuestCid} connects for host port {port} " +
+                        $"(its uds-path {vm.UdsPath} + _{port}); choose paths that are not a uds-path followed by _<port> or _seqpacket");
+                }
             }
         }
     }
+
+    /// <summary>The sockets the daemon listens on for one guest: (full path, as given, description).</summary>
+    private static IEnumerable<(string Path, string Given, string What)> Listeners(VsockVmOptions vm)
+    {
+        yield return (FullPath(vm.UdsPath), vm.UdsPath, $"uds-path of guest {vm.GuestCid}");
+        yield return (FullPath(vm.UdsPath) + VsockDevice.SeqPacketListenerSuffix, vm.UdsPath + VsockDevice.SeqPacketListenerSuffix, $"seqpacket listener of guest {vm.GuestCid}");
+        if (vm.Socket is not null)
+        {
+            yield return (FullPath(vm.Socket), vm.Socket, $"vhost-user socket of guest {vm.GuestCid}");
+        }
+    }
+
+    /// <summary>The host port P for which <paramref name="vm"/> connects to <paramref name="path"/> (UdsPath_P, P as the daemon writes it), or null.</summary>
+    private static uint? ReachedPort(VsockVmOptions vm, string path)
+    {
+        string prefix = FullPath(vm.UdsPath) + "_";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        string digits = path[prefix.Length..];
+        return uint.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out uint port)
+            && port.ToString(CultureInfo.InvariantCulture) == digits ? port : null;
+    }
+
+    private static string FullPath(string path) => Path.GetFullPath(path);
 
     private static ulong Number(IReadOnlyDictionary<string, string> values, string key, ulong fallback, string where)
     {

@@ -13,6 +13,8 @@ public sealed class VsockCommandLineTests : IDisposable
     [InlineData("guest-cid=3,socket=S1,uds-path=U1", "guest-cid=4,socket=S1,uds-path=U2", "is used by two guests; each guest needs its own vhost-user socket")]
     [InlineData("guest-cid=3,socket=S1,uds-path=U1", "guest-cid=4,socket=S2,uds-path=U1", "is used by two guests; each guest needs its own")]
     [InlineData("guest-cid=2,socket=S1,uds-path=U1", "guest-cid=4,socket=S2,uds-path=U2", "guest-cid must be 3")]
+    [InlineData("guest-cid=3,socket=S1,uds-path=U1", "guest-cid=4,socket=S2,uds-path=U1_5000", "is where guest 3 connects for host port 5000")]
+    [InlineData("guest-cid=3,socket=S1,uds-path=U1", "guest-cid=4,socket=U1_seqpacket,uds-path=U2", "is also the vhost-user socket of guest 4")]
     public void Daemon_BadVm_ExitTwoWithOneLine(string first, string second, string expected)
     {
         var (exitCode, output) = Run(["--vm", Paths(first), "--vm", Paths(second)], TimeSpan.FromSeconds(10));

@@ -53,10 +53,28 @@ public sealed class VsockOptionsTests
     [InlineData("guest-cid=3,socket=/a,uds-path=/u1", "guest-cid=3,socket=/b,uds-path=/u2", "guest-cid 3 is used by two guests")]
     [InlineData("guest-cid=3,socket=/a,uds-path=/u1", "guest-cid=4,socket=/a,uds-path=/u2", "socket /a is used by two guests")]
     [InlineData("guest-cid=3,socket=/a,uds-path=/u1", "guest-cid=4,socket=/b,uds-path=/u1", "uds-path /u1 is used by two guests")]
+    [InlineData("guest-cid=3,socket=/a,uds-path=/vd/v", "guest-cid=4,socket=/b,uds-path=/vd/v_5000", "uds-path of guest 4, /vd/v_5000, is where guest 3 connects for host port 5000")]
+    [InlineData("guest-cid=3,socket=/a,uds-path=/vd/v_5000", "guest-cid=4,socket=/b,uds-path=/vd/v", "uds-path of guest 3, /vd/v_5000, is where guest 4 connects for host port 5000")]
+    [InlineData("guest-cid=3,socket=/a,uds-path=/vd/v", "guest-cid=4,socket=/b,uds-path=/vd/v_seqpacket", "seqpacket listener of guest 3 is also the uds-path of guest 4")]
+    [InlineData("guest-cid=3,socket=/vd/v_77,uds-path=/vd/v", "guest-cid=4,socket=/b,uds-path=/vd/w", "vhost-user socket of guest 3, /vd/v_77, is where guest 3 connects for host port 77")]
+    [InlineData("guest-cid=3,socket=/a,uds-path=/vd/v", "guest-cid=4,socket=/vd/v_seqpacket,uds-path=/vd/w", "seqpacket listener of guest 3 is also the vhost-user socket of guest 4")]
+    [InlineData("guest-cid=3,socket=/a,uds-path=/vd/v", "guest-cid=4,socket=/b,uds-path=/vd/./v_4294967295", "is where guest 3 connects for host port 4294967295")]
     public void CheckDistinct_Duplicates_Refused(string first, string second, string expected)
     {
         var e = Assert.Throws<DaemonOptionsException>(() => VsockVmOptions.CheckDistinct([VsockVmOptions.ParseVm(first), VsockVmOptions.ParseVm(second)]));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Paths that look alike but that no guest can reach: not a port the daemon would append.</summary>
+    [Theory]
+    [InlineData("/vd/v2")]
+    [InlineData("/vd/v_05")]
+    [InlineData("/vd/v_4294967296")]
+    [InlineData("/vd/v_x")]
+    [InlineData("/vd/v_seqpacket2")]
+    public void CheckDistinct_SimilarPaths_Accepted(string other)
+    {
+        VsockVmOptions.CheckDistinct([VsockVmOptions.ParseVm("guest-cid=3,socket=/a,uds-path=/vd/v"), VsockVmOptions.ParseVm($"guest-cid=4,socket=/b,uds-path={other}")]);
     }
 
     [Fact]
