@@ -107,10 +107,12 @@ internal sealed partial class VsockDevice
         }
         connection.State = ConnectionState.Connected;
         connection.Deadline = 0;
-        // Hybrid vsock: the host program learns that the guest accepted.
+        // Hybrid vsock: the host program learns that the guest accepted, and the host-side port
+        // the device assigned to its end ("OK <local port>\n", as Firecracker and cloud-hypervisor
+        // write it; see README.md).
         Span<byte> line = stackalloc byte[16];
         "OK "u8.CopyTo(line);
-        connection.PeerPort.TryFormat(line[3..], out int digits);
+        connection.LocalPort.TryFormat(line[3..], out int digits);
         line[3 + digits] = (byte)'\n';
         int length = 4 + digits;
         if (connection.Host.Send(line[..length], SocketFlags.None, out var error) != length || error != SocketError.Success)

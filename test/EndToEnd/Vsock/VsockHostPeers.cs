@@ -132,9 +132,11 @@ internal static class VsockHostPeers
                 }
                 line.Append(Encoding.ASCII.GetString(one, 0, n));
             }
-            if (line.ToString() != $"OK {port}\n")
+            // "OK <host-side port>\n": the port the daemon assigned to this end (Firecracker's convention).
+            string reply = line.ToString();
+            if (!reply.StartsWith("OK ", StringComparison.Ordinal) || !uint.TryParse(reply.AsSpan(3, reply.Length - 4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint hostPort) || hostPort < 1u << 30)
             {
-                throw new IOException($"unexpected handshake reply '{line}'");
+                throw new IOException($"unexpected handshake reply '{reply}'");
             }
             return socket;
         }

@@ -48,6 +48,19 @@ internal static class HostSockets
         return line.ToString();
     }
 
+    /// <summary>
+    /// Reads the hybrid-vsock acknowledgement "OK &lt;port&gt;\n" and returns the port: the host-side
+    /// port the device assigned to the connection (Firecracker's convention), from 2^30 up.
+    /// </summary>
+    public static uint ReadOk(Socket socket)
+    {
+        string line = ReadLine(socket);
+        Assert.Matches(@"^OK [0-9]+\n$", line);
+        uint port = uint.Parse(line[3..^1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(port >= 1u << 30, $"host-side port {port} is below 2^30");
+        return port;
+    }
+
     public static byte[] ReadExactly(Socket socket, int count)
     {
         var buffer = new byte[count];

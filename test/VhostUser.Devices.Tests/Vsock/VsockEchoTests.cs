@@ -29,7 +29,7 @@ public sealed class VsockEchoTests
             {
                 using var client = HostSockets.Connect(host.UdsPath);
                 HostSockets.SendText(client, "CONNECT 6000\n");
-                Assert.Equal("OK 6000\n", HostSockets.ReadLine(client));
+                HostSockets.ReadOk(client);
                 var writer = new Thread(() =>
                 {
                     client.Send(data);

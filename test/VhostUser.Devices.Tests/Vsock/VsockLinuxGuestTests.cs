@@ -34,7 +34,7 @@ public sealed class VsockLinuxGuestTests
                 using var client = HostSockets.Connect(host.UdsPath);
                 client.ReceiveTimeout = client.SendTimeout = (int)Deadline.TotalMilliseconds;
                 HostSockets.SendText(client, "CONNECT 6000\n");
-                Assert.Equal("OK 6000\n", HostSockets.ReadLine(client));
+                HostSockets.ReadOk(client);
                 var writer = new Thread(() =>
                 {
                     try
