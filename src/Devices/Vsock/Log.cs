@@ -30,7 +30,7 @@ internal static partial class Log
     [LoggerMessage(8, LogLevel.Warning, "accepting a host connection failed: {Message}")]
     public static partial void AcceptFailed(ILogger logger, string message);
 
-    [LoggerMessage(9, LogLevel.Warning, "too many replies waiting for rx buffers; dropped {Packet}")]
+    [LoggerMessage(9, LogLevel.Warning, "{Packet}: more than 16384 replies to unknown connections wait for rx buffers; dropped (and any more until the guest takes some)")]
     public static partial void ControlQueueFull(ILogger logger, string packet);
 
     [LoggerMessage(10, LogLevel.Debug, "sibling CID {Cid} is not running or its queue is full; connection refused")]

@@ -44,6 +44,9 @@ internal sealed class VsockConnection(uint localPort, uint peerPort, VsockType t
 
     public bool Closed { get; set; }
 
+    /// <summary>The device reset the connection (host side closed) and still owes the guest the RST; it stays in the table until then.</summary>
+    public bool ResetPending { get; set; }
+
     /// <summary>True while the connection sits in the device's rx-ready queue.</summary>
     public bool InRxQueue { get; set; }
 

@@ -83,6 +83,7 @@ internal sealed partial class VsockDevice
             ReplyReset(request);
             return;
         }
+        WithdrawReply(VsockConstants.HostCid, request.DstPort, request.SrcPort, request.Type);
         var connection = new VsockConnection(request.DstPort, request.SrcPort, request.Type, socket, PrepareHostSocket(socket, request.Type))
         {
             State = ConnectionState.Connected,
@@ -269,30 +270,18 @@ internal sealed partial class VsockDevice
         }
     }
 
-    /// <summary>Sends the guest an RST for the connection and closes the host side.</summary>
-    private void ResetConnection(VsockConnection c)
-    {
-        if (c.Closed)
-        {
-            return;
-        }
-        EnqueueControl(VsockHeader.Create(VsockConstants.HostCid, c.LocalPort, GuestCid, c.PeerPort, c.Type, VsockOp.Rst));
-        DropConnection(c, "reset sent");
-    }
-
     /// <summary>Forgets the connection and closes the host socket (no packet to the guest).</summary>
     private void DropConnection(VsockConnection c, string reason = "guest reset")
     {
-        if (c.Closed)
+        if (!c.Closed)
         {
-            return;
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.ConnectionClosed(_logger, c.ToString(), reason);
+            }
+            CloseHostSide(c);
         }
-        if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            Log.ConnectionClosed(_logger, c.ToString(), reason);
-        }
-        _connections.Remove(c.Key);
-        CloseHostSide(c);
+        Forget(c);
     }
 
     private static void CloseHostSide(VsockConnection c)

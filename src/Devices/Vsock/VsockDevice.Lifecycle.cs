@@ -77,7 +77,7 @@ internal sealed partial class VsockDevice
         }
         _connections.Clear();
         _rxReady.Clear();
-        _control.Clear();
+        ClearReplies();
         if (_hasSiblingPacket)
         {
             SiblingMailbox.Return(_siblingPacket);

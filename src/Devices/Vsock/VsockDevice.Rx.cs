@@ -1,10 +1,11 @@
 // VsockDevice.Rx.cs — packets to the guest (the rx ring, virtio spec 5.10.6.6 "Device Operation:
 // Receiving"). The driver's rx buffers are popped into _rxHeld and used as packets become ready
-// (design README 1.4, held buffers). Sources, in order: queued RSTs first, then sibling packets
-// and connections taking turns; connections are served round robin one packet at a time, so a
-// busy or stalled connection never holds the others up. Host stream data is read with one readv(2)
-// straight into up to 16 of the guest's buffers (after each 44-byte header), within the guest's
-// credit: with Linux's 4 KiB buffers that is one system call per 64 KiB instead of per 4 KiB.
+// (design README 1.4, held buffers). Sources, in order: replies to unknown connections first,
+// then sibling packets and connections (reset ones owing their RST included) taking turns;
+// connections are served round robin one packet at a time, so a busy or stalled connection never
+// holds the others up. Host stream data is read with one readv(2) straight into up to 16 of the
+// guest's buffers (after each 44-byte header), within the guest's credit: with Linux's 4 KiB
+// buffers that is one system call per 64 KiB instead of per 4 KiB.
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -16,9 +17,6 @@ namespace VhostUser.Devices.Vsock;
 
 internal sealed partial class VsockDevice
 {
-    /// <summary>Most standalone replies (RSTs) waiting for rx buffers; more are dropped.</summary>
-    public const int MaxControlReplies = 4096;
-
     /// <summary>Largest seqpacket message taken from a host socket (also bounded by the guest's buf_alloc).</summary>
     public const int MaxHostMessage = 1 << 20;
 
@@ -28,7 +26,6 @@ internal sealed partial class VsockDevice
     private readonly ChainQueue _rxHeld = new();
     private int _rxBatchExtra;
     private readonly Queue<VsockConnection> _rxReady = new();
-    private readonly Queue<VsockHeader> _control = new();
     private readonly Epoll _probe = Epoll.Create();
     private byte[]? _messageScratch;
     private bool _pumping;
@@ -98,7 +95,7 @@ internal sealed partial class VsockDevice
     /// <summary>Writes one packet into <paramref name="chain"/> and completes it; false if nothing was ready.</summary>
     private bool FillRxBuffer(DeviceQueue rx, in DescriptorChain chain)
     {
-        if (_control.TryDequeue(out var reply))
+        if (TryDequeueReply(out var reply))
         {
             TraceRx(reply);
             WriteHeader(rx, chain, reply);
@@ -120,6 +117,11 @@ internal sealed partial class VsockDevice
         for (int n = _rxReady.Count; n > 0 && _rxReady.TryDequeue(out var connection); n--)
         {
             connection.InRxQueue = false;
+            if (connection.ResetPending)
+            {
+                WriteReset(connection, rx, chain);
+                return true;
+            }
             if (connection.Closed)
             {
                 continue;
@@ -146,6 +148,10 @@ internal sealed partial class VsockDevice
 
     private static bool WantsRx(VsockConnection c)
     {
+        if (c.ResetPending)
+        {
+            return true;
+        }
         if (c.Closed)
         {
             return false;
@@ -341,15 +347,5 @@ internal sealed partial class VsockDevice
         {
             Log.RxPacket(_logger, header.ToString());
         }
-    }
-
-    private void EnqueueControl(in VsockHeader header)
-    {
-        if (_control.Count >= MaxControlReplies)
-        {
-            Log.ControlQueueFull(_logger, header.ToString());
-            return;
-        }
-        _control.Enqueue(header);
     }
 }

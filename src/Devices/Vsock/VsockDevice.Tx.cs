@@ -2,7 +2,8 @@
 // Operation: Sending"). Each chain is one packet: a 44-byte header copied out and validated, then
 // handled at once — data goes to the host socket straight from guest memory, or into the
 // connection's bounded buffer when the host lags — and the chain is completed. The tx ring never
-// waits for rx buffers: replies are owed per connection (flags) or queued as bounded RSTs.
+// waits for rx buffers: replies are owed per connection (flags, and a reset connection keeps its
+// place until its RST is written) or queued once per address (VsockDevice.Resets.cs).
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using VhostUser.Backend;
@@ -78,6 +79,14 @@ internal sealed partial class VsockDevice
         {
             ReplyReset(header); // spec 5.10.6.4: a packet for an unknown connection gets RST (never an RST for an RST)
             return;
+        }
+        if (connection.ResetPending)
+        {
+            if (header.Op == VsockOp.Rst)
+            {
+                Forget(connection); // the guest closed it too: our RST is not needed any more
+            }
+            return; // our RST is on its way
         }
         if (connection.Type != header.Type)
         {
@@ -256,14 +265,6 @@ internal sealed partial class VsockDevice
         {
             connection.SendCreditUpdate = true;
             ScheduleRx(connection);
-        }
-    }
-
-    private void ReplyReset(in VsockHeader header)
-    {
-        if (header.Op != VsockOp.Rst)
-        {
-            EnqueueControl(header.ResetReply());
         }
     }
 }

@@ -5,7 +5,8 @@
 //
 // Partial files: .Tx.cs (packets from the guest), .Rx.cs (packets to the guest, fairly scheduled
 // over connections), .Host.cs (host listeners, the CONNECT handshake, moving bytes to and from
-// host sockets), .Lifecycle.cs (queue start/stop, reset, the 1 s housekeeping timer).
+// host sockets), .Resets.cs (the RSTs owed to the guest), .Lifecycle.cs (queue start/stop, reset,
+// the 1 s housekeeping timer).
 //
 // Threading: all connection state lives on worker 0, which serves both rings, every host socket
 // and the timer. The only cross-thread pieces are the sibling mailbox (locked) and IsRunning.
