@@ -36,6 +36,9 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Debug, "sibling CID {Cid} is not running or its queue is full; connection refused")]
     public static partial void SiblingUnavailable(ILogger logger, ulong cid);
 
+    [LoggerMessage(20, LogLevel.Warning, "{Packet}: sibling CID {Cid} cannot queue it (credit exceeded or too many packets); connection reset at both ends")]
+    public static partial void SiblingConnectionReset(ILogger logger, string packet, ulong cid);
+
     [LoggerMessage(11, LogLevel.Warning, "{Connection}: host message of {Length} bytes exceeds what the guest can take ({Limit}); connection reset")]
     public static partial void MessageTooLarge(ILogger logger, string connection, string length, uint limit);
 

@@ -78,11 +78,7 @@ internal sealed partial class VsockDevice
         _connections.Clear();
         _rxReady.Clear();
         ClearReplies();
-        if (_hasSiblingPacket)
-        {
-            SiblingMailbox.Return(_siblingPacket);
-            _hasSiblingPacket = false;
-        }
+        ReturnSiblingPacket();
         _mailbox.Clear();
         _mailboxPending = false;
     }

@@ -90,7 +90,7 @@ internal sealed partial class VsockDevice
         }
     }
 
-    private bool HasRxWork => _control.Count > 0 || _rxReady.Count > 0 || _hasSiblingPacket || _mailboxPending;
+    private bool HasRxWork => _control.Count > 0 || _rxReady.Count > 0 || HasSiblingPacket || _mailboxPending;
 
     /// <summary>Writes one packet into <paramref name="chain"/> and completes it; false if nothing was ready.</summary>
     private bool FillRxBuffer(DeviceQueue rx, in DescriptorChain chain)

@@ -31,7 +31,7 @@ internal sealed partial class VsockDevice : VirtioDevice, IDisposable
     private readonly VsockRegistry _registry;
     private readonly HashSet<string> _groups;
     private readonly Dictionary<ulong, VsockConnection> _connections = [];
-    private readonly SiblingMailbox _mailbox = new();
+    private readonly SiblingMailbox _mailbox;
     private ILogger _logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private volatile bool _running;
 
@@ -41,6 +41,7 @@ internal sealed partial class VsockDevice : VirtioDevice, IDisposable
         _options = options;
         _registry = registry;
         _groups = new HashSet<string>(options.Groups, StringComparer.Ordinal);
+        _mailbox = new SiblingMailbox(options.TxBufferSize, MaxConnections);
         (_streamListener, _seqPacketListener) = CreateListeners(options.UdsPath);
         registry.Add(this);
     }
@@ -67,7 +68,8 @@ internal sealed partial class VsockDevice : VirtioDevice, IDisposable
     /// <summary>Number of open connections (worker thread; tests read it after quiescing).</summary>
     public int ConnectionCount => _connections.Count;
 
-    private bool SeqPacketNegotiated => ((ulong)AckedFeatures & VsockConstants.SeqPacketFeature) != 0;
+    /// <summary>True once the driver acknowledged VIRTIO_VSOCK_F_SEQPACKET (read by siblings on their threads).</summary>
+    public bool SeqPacketNegotiated => ((ulong)AckedFeatures & VsockConstants.SeqPacketFeature) != 0;
 
     /// <summary>True if this guest and <paramref name="other"/> share a group.</summary>
     public bool SharesGroupWith(VsockDevice other) => _groups.Overlaps(other._groups);
