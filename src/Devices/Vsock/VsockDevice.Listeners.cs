@@ -130,11 +130,15 @@ internal sealed partial class VsockDevice
         socket.Blocking = false;
         var handshake = new Handshake(socket, type, Environment.TickCount64 + HandshakeTimeoutMs);
         _handshakes.Add(handshake);
-        handshake.Watch = Context.Watch(socket.SafeHandle, EpollEvents.In | EpollEvents.ReadHangUp | EpollEvents.EdgeTriggered, _ => OnHandshakeReadable(handshake));
+        handshake.Watch = Context.Watch(socket.SafeHandle, EpollEvents.In | EpollEvents.ReadHangUp | EpollEvents.EdgeTriggered, events => OnHandshakeReadable(handshake, events));
     }
 
-    /// <summary>Reads "CONNECT &lt;port&gt;\n" (a stream may deliver it in pieces; nothing after it is consumed).</summary>
-    private void OnHandshakeReadable(Handshake handshake)
+    /// <summary>
+    /// Reads "CONNECT &lt;port&gt;\n" (a stream may deliver it in pieces; nothing after it is
+    /// consumed). A stream that ended (EPOLLRDHUP) before its line was whole is let go at once:
+    /// peeking would show the same partial line until the handshake timeout.
+    /// </summary>
+    private void OnHandshakeReadable(Handshake handshake, EpollEvents events)
     {
         Span<byte> line = stackalloc byte[MaxConnectLine];
         var flags = handshake.Type == VsockType.Stream ? SocketFlags.Peek : SocketFlags.None;
@@ -146,9 +150,10 @@ internal sealed partial class VsockDevice
         int newline = error == SocketError.Success ? line[..n].IndexOf((byte)'\n') : -1;
         if (newline < 0)
         {
-            if (error != SocketError.Success || n == 0 || n == line.Length || handshake.Type == VsockType.SeqPacket)
+            bool ended = (events & (EpollEvents.ReadHangUp | EpollEvents.HangUp | EpollEvents.Error)) != 0;
+            if (error != SocketError.Success || n == 0 || n == line.Length || handshake.Type == VsockType.SeqPacket || ended)
             {
-                EndHandshake(handshake, closeSocket: true); // closed, too long or not a CONNECT line
+                EndHandshake(handshake, closeSocket: true); // closed, too long, ended part way or not a CONNECT line
             }
             return; // a stream sent part of the line: wait for the rest
         }
@@ -166,7 +171,7 @@ internal sealed partial class VsockDevice
         StartHostConnection(handshake.Socket, handshake.Type, port);
     }
 
-    /// <summary>"CONNECT 1234" (keyword case-insensitive, spaces around the port allowed).</summary>
+    /// <summary>"CONNECT 1234" (keyword case-insensitive, spaces around the port allowed; not 4294967295, VMADDR_PORT_ANY).</summary>
     internal static bool TryParseConnect(ReadOnlySpan<byte> line, out uint port)
     {
         port = 0;
@@ -175,7 +180,13 @@ internal sealed partial class VsockDevice
         {
             return false;
         }
-        return System.Buffers.Text.Utf8Parser.TryParse(line[8..].Trim(" \t"u8), out port, out int consumed) && consumed == line[8..].Trim(" \t"u8).Length;
+        var digits = line[8..].Trim(" \t"u8);
+        if (!System.Buffers.Text.Utf8Parser.TryParse(digits, out port, out int consumed) || consumed != digits.Length || port == uint.MaxValue)
+        {
+            port = 0; // not a number, or VMADDR_PORT_ANY, which names no port to connect to
+            return false;
+        }
+        return true;
     }
 
     private void EndHandshake(Handshake handshake, bool closeSocket)

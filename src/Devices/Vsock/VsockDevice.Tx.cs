@@ -38,11 +38,6 @@ internal sealed partial class VsockDevice
         {
             Log.TxPacket(_logger, header.ToString());
         }
-        if (header.Len > reader.Remaining)
-        {
-            Log.MalformedPacket(_logger, $"len {header.Len} exceeds the {reader.Remaining} bytes that follow the header", chain.ReadableLength);
-            return;
-        }
         if (header.SrcCid != GuestCid)
         {
             Log.SpoofedSource(_logger, header.SrcCid, GuestCid);
@@ -53,6 +48,16 @@ internal sealed partial class VsockDevice
             ReplyReset(header); // spec 5.10.6.4: unknown or unsupported socket type
             return;
         }
+        if (header.Len > reader.Remaining)
+        {
+            Log.MalformedPacket(_logger, $"len {header.Len} exceeds the {reader.Remaining} bytes that follow the header", chain.ReadableLength);
+            if (header.Op != VsockOp.Rst)
+            {
+                ResetMalformed(header); // its data is lost: reset the connection rather than leave a hole in it
+                return;
+            }
+            header.Len = 0; // an RST carries no data: take it as it is
+        }
         if (header.DstCid == VsockConstants.HostCid)
         {
             HandleHostPacket(header, ref reader);
@@ -60,6 +65,25 @@ internal sealed partial class VsockDevice
         else
         {
             ForwardToSibling(header, ref reader);
+        }
+    }
+
+    /// <summary>Resets the connection a malformed packet belongs to (both ends for a sibling's), or answers it with RST.</summary>
+    private void ResetMalformed(in VsockHeader header)
+    {
+        if (header.DstCid != VsockConstants.HostCid)
+        {
+            ResetSiblingConnection(header);
+        }
+        else if (_connections.TryGetValue(VsockConnection.MakeKey(header.DstPort, header.SrcPort), out var connection)
+            && connection.Type == header.Type && !connection.ResetPending)
+        {
+            ResetConnection(connection);
+            PumpRx();
+        }
+        else
+        {
+            ReplyReset(header);
         }
     }
 
@@ -90,7 +114,10 @@ internal sealed partial class VsockDevice
         }
         if (connection.Type != header.Type)
         {
-            ResetConnection(connection);
+            if (header.Op != VsockOp.Rst)
+            {
+                ResetConnection(connection); // never an RST for an RST: one of another type is not for this connection
+            }
             return;
         }
         connection.UpdatePeerCredit(header.BufAlloc, header.FwdCnt);

@@ -63,12 +63,35 @@ public sealed class VsockConnectionTests
     [InlineData("CONNECT", false, 0u)]
     [InlineData("CONNECT x", false, 0u)]
     [InlineData("CONNECT 4294967296", false, 0u)]
+    [InlineData("CONNECT 4294967295", false, 0u)] // VMADDR_PORT_ANY is no port to connect to
     [InlineData("CONNECTED 1", false, 0u)]
     [InlineData("GET / HTTP/1.0", false, 0u)]
     public void TryParseConnect_Line_PortOrRefusal(string line, bool ok, uint port)
     {
         Assert.Equal(ok, VsockDevice.TryParseConnect(Encoding.ASCII.GetBytes(line), out uint parsed));
         Assert.Equal(port, parsed);
+    }
+
+    /// <summary>A host program that sends part of a CONNECT line and closes is let go at once, not after the 10 s handshake timeout.</summary>
+    [Fact]
+    public void HostConnect_PartialLineThenEof_ClosedAtOnce()
+    {
+        using var host = new VsockTestHost(Cid);
+        using var client = HostSockets.Connect(host.UdsPath);
+        HostSockets.SendText(client, "CONNECT 50");
+        Thread.Sleep(100); // the device sees the partial line first
+        client.Shutdown(SocketShutdown.Send);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            Assert.Empty(HostSockets.ReadToEnd(client));
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // closed with the partial line unread: as good as EOF
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"closed after {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.Null(host.Guest.TryReceive(TimeSpan.FromMilliseconds(200)));
     }
 
     [Fact]
@@ -132,13 +155,49 @@ public sealed class VsockConnectionTests
         spoofed.SrcCid = 99;
         host.Guest.Send(spoofed);
         Assert.Null(host.Guest.TryReceive(TimeSpan.FromMilliseconds(200)));
-        // A header claiming more payload than the chain holds is dropped, not read past the chain.
+        // A header claiming more payload than the chain holds is not read past the chain; the
+        // packet is answered with RST like any packet for no connection.
         var lying = host.Guest.Header(1, 2, 2, VsockOp.Rw);
         lying.Len = 1000;
         host.Guest.SendRaw(lying, "abc"u8);
-        Assert.Null(host.Guest.TryReceive(TimeSpan.FromMilliseconds(200)));
+        var (reply, _) = host.Guest.Receive();
+        Assert.Equal(VsockOp.Rst, reply.Op);
+        Assert.Equal(1u, reply.DstPort);
         host.Guest.Send(host.Guest.Header(40000, 2, 4321, VsockOp.Request));
         Assert.Equal(VsockOp.Rst, host.Guest.Receive().Header.Op);
+    }
+
+    /// <summary>A data packet whose len exceeds its buffer loses data: the connection is reset rather than left with a hole.</summary>
+    [Fact]
+    public void Rw_LenBeyondBuffer_ConnectionReset()
+    {
+        using var host = new VsockTestHost(Cid);
+        using var listener = HostSockets.Listen(host.UdsPath + "_1234");
+        host.Guest.Send(host.Guest.Header(40000, 2, 1234, VsockOp.Request));
+        Assert.Equal(VsockOp.Response, host.Guest.Receive().Header.Op);
+        using var server = HostSockets.Accept(listener);
+        var lying = host.Guest.Header(40000, 2, 1234, VsockOp.Rw);
+        lying.Len = 1000;
+        host.Guest.SendRaw(lying, "abc"u8);
+        var (reset, _) = host.Guest.Receive();
+        Assert.Equal(VsockOp.Rst, reset.Op);
+        Assert.Equal(40000u, reset.DstPort);
+        Assert.Empty(HostSockets.ReadToEnd(server));
+    }
+
+    /// <summary>An RST is never answered with RST, not even one of the wrong socket type for a live connection (which it leaves alone).</summary>
+    [Fact]
+    public void Rst_WrongTypeForLiveConnection_NoReplyConnectionLives()
+    {
+        using var host = new VsockTestHost(Cid);
+        using var listener = HostSockets.Listen(host.UdsPath + "_1234");
+        host.Guest.Send(host.Guest.Header(40000, 2, 1234, VsockOp.Request));
+        Assert.Equal(VsockOp.Response, host.Guest.Receive().Header.Op);
+        using var server = HostSockets.Accept(listener);
+        host.Guest.Send(host.Guest.Header(40000, 2, 1234, VsockOp.Rst, VsockType.SeqPacket));
+        Assert.Null(host.Guest.TryReceive(TimeSpan.FromMilliseconds(300)));
+        host.Guest.Send(host.Guest.Header(40000, 2, 1234, VsockOp.Rw), "still"u8);
+        Assert.Equal("still", Encoding.ASCII.GetString(HostSockets.ReadExactly(server, 5)));
     }
 
     [Fact]

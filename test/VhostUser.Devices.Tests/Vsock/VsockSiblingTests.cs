@@ -120,6 +120,23 @@ public sealed class VsockSiblingTests
         Assert.Null(a.Guest.TryReceive(TimeSpan.FromMilliseconds(200)));
     }
 
+    /// <summary>A malformed data packet (len beyond its buffer) for a sibling connection resets both ends.</summary>
+    [Fact]
+    public void MalformedPacket_SiblingConnection_BothEndsReset()
+    {
+        var registry = new VsockRegistry();
+        using var a = new VsockTestHost(3, registry: registry);
+        using var b = new VsockTestHost(4, registry: registry);
+        Connect(a, b);
+        var lying = a.Guest.Header(1000, 4, 2000, VsockOp.Rw);
+        lying.Len = 1000;
+        a.Guest.SendRaw(lying, "abc"u8);
+        Assert.Equal(VsockOp.Rst, a.Guest.Receive().Header.Op);
+        var (reset, _) = b.Guest.Receive();
+        Assert.Equal(VsockOp.Rst, reset.Op);
+        Assert.Equal((3ul, 1000u, 2000u), (reset.SrcCid, reset.SrcPort, reset.DstPort));
+    }
+
     /// <summary>The credit a guest grants its sibling is capped at what its mailbox holds per connection (its tx-buffer-size).</summary>
     [Fact]
     public void ReceiverGrantsHugeBuffer_SenderSeesTxBufferSize()
