@@ -15,7 +15,7 @@ namespace VhostUser.Devices.Vsock;
 internal sealed partial class VsockDevice
 {
     /// <summary>Most replies to packets for unknown connections waiting for rx buffers (one per address); more are dropped.</summary>
-    public const int MaxControlReplies = MaxConnections;
+    public const int MaxControlReplies = VsockVmOptions.ConnectionLimit;
 
     private readonly Queue<VsockHeader> _control = new();
 

@@ -24,8 +24,8 @@ internal sealed partial class VsockDevice : VirtioDevice, IDisposable
     public const int RxQueue = 0;
     public const int TxQueue = 1;
 
-    /// <summary>Most connections per guest; further requests are refused with RST.</summary>
-    public const int MaxConnections = 16384;
+    /// <summary>Most connections of this guest (VsockVmOptions.MaxConnections: BufferBudget / tx-buffer-size); further requests are refused with RST.</summary>
+    public int MaxConnections => _options.MaxConnections;
 
     private readonly VsockVmOptions _options;
     private readonly VsockRegistry _registry;
@@ -41,7 +41,7 @@ internal sealed partial class VsockDevice : VirtioDevice, IDisposable
         _options = options;
         _registry = registry;
         _groups = new HashSet<string>(options.Groups, StringComparer.Ordinal);
-        _mailbox = new SiblingMailbox(options.TxBufferSize, MaxConnections);
+        _mailbox = new SiblingMailbox(options.TxBufferSize, options.MaxConnections);
         (_streamListener, _seqPacketListener) = CreateListeners(options.UdsPath);
         registry.Add(this);
     }

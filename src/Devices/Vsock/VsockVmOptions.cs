@@ -28,11 +28,28 @@ internal sealed record VsockVmOptions(ulong GuestCid, string? Socket, string Uds
     /// <summary>Largest tx buffer (per connection, so memory per guest is this × connections).</summary>
     public const uint MaxTxBufferSize = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Most bytes one guest's connections may hold for their host programs (each connection up to
+    /// its tx-buffer-size, in a pooled array rounded up to a power of two); MaxConnections keeps
+    /// connections × buffer within it. The same bound holds for what siblings queue for the guest.
+    /// </summary>
+    public const long BufferBudget = 1L << 30;
+
+    /// <summary>Most connections per guest whatever the buffer size (16384, as the table of any guest).</summary>
+    public const int ConnectionLimit = 16384;
+
+    /// <summary>Fewest connections per guest: BufferBudget / MaxTxBufferSize.</summary>
+    public const int MinConnections = (int)(BufferBudget / MaxTxBufferSize);
+
     /// <summary>sun_path holds 108 bytes including the terminating NUL.</summary>
     private const int MaxSocketPathBytes = 107;
 
     /// <summary>The longest suffix added to --uds-path: "_" and a 32-bit port, or "_seqpacket".</summary>
     private const int LongestSuffix = 11;
+
+    /// <summary>Most connections (and sibling connections with packets queued) for this guest: BufferBudget / buffer, 16 … 16384.</summary>
+    public int MaxConnections =>
+        (int)Math.Clamp(BufferBudget / (long)System.Numerics.BitOperations.RoundUpToPowerOf2(TxBufferSize), MinConnections, ConnectionLimit);
 
     /// <summary>Checks raw values; throws <see cref="DaemonOptionsException"/> saying what to fix.</summary>
     public static VsockVmOptions Create(string where, ulong guestCid, string? socket, string? udsPath, ulong txBufferSize, long queueSize, string? groups)

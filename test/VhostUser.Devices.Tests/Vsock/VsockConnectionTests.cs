@@ -125,6 +125,23 @@ public sealed class VsockConnectionTests
         Assert.Equal("pong", Encoding.ASCII.GetString(payload));
     }
 
+    /// <summary>With 64 MiB per connection a guest may have 16 connections (1 GiB of buffers at most); the 17th is refused.</summary>
+    [Fact]
+    public void GuestConnect_BeyondConnectionLimit_Rst()
+    {
+        using var host = new VsockTestHost(Cid, txBufferSize: 64 << 20);
+        using var listener = HostSockets.Listen(host.UdsPath + "_1234");
+        for (uint i = 0; i < 16; i++)
+        {
+            host.Guest.Send(host.Guest.Header(40000 + i, 2, 1234, VsockOp.Request));
+            Assert.Equal(VsockOp.Response, host.Guest.Receive().Header.Op);
+        }
+        host.Guest.Send(host.Guest.Header(40016, 2, 1234, VsockOp.Request));
+        var (reply, _) = host.Guest.Receive();
+        Assert.Equal(VsockOp.Rst, reply.Op);
+        Assert.Equal(40016u, reply.DstPort);
+    }
+
     [Fact]
     public void GuestConnect_NoListener_Rst()
     {

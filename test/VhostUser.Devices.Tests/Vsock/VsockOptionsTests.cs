@@ -42,6 +42,20 @@ public sealed class VsockOptionsTests
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Connections per guest × tx-buffer-size (as pooled arrays: rounded up to a power of two) stays within 1 GiB.</summary>
+    [Theory]
+    [InlineData(4096u, 16384)]
+    [InlineData(256u * 1024, 4096)]
+    [InlineData(100_000u, 8192)]
+    [InlineData(16u << 20, 64)]
+    [InlineData(64u << 20, 16)]
+    public void MaxConnections_FromTxBufferSize_BoundsBufferedBytes(uint txBufferSize, int connections)
+    {
+        var options = VsockVmOptions.Create("", 3, "/s", "/u", txBufferSize, 128, null);
+        Assert.Equal(connections, options.MaxConnections);
+        Assert.True((long)connections * (long)System.Numerics.BitOperations.RoundUpToPowerOf2(txBufferSize) <= VsockVmOptions.BufferBudget);
+    }
+
     [Fact]
     public void Create_UdsPathTooLong_Refused()
     {
