@@ -99,13 +99,14 @@ internal sealed partial class VsockDevice
     /// Readies a host socket for its connection and returns the buf_alloc the connection
     /// advertises. Seqpacket sockets get SO_PASSCRED, so that an empty message can be told from
     /// the end of the connection (ReceiveHostMessage). The buf_alloc is tx-buffer-size, except
-    /// that a seqpacket message must fit the host socket whole. Each guest message is one send(2), and Linux refuses a datagram
-    /// longer than the socket's send buffer less 32 bytes (EMSGSIZE; the default buffer is
-    /// 212992 bytes) and cannot queue one much beyond 4 MiB (ENOBUFS). So SO_SNDBUF is raised to
-    /// fit (the kernel doubles the value and caps it at net.core.wmem_max; SO_SNDBUFFORCE passes
-    /// the cap with CAP_NET_ADMIN), and where it still falls short the guest is promised less: a
-    /// Linux guest refuses a message longer than the peer's buf_alloc with EMSGSIZE (spec
-    /// 5.10.6.3: the sender keeps within buf_alloc; virtio_transport_seqpacket_enqueue).
+    /// that a seqpacket message must fit the host socket whole: each guest message is one
+    /// send(2), and Linux refuses a datagram longer than the socket's send buffer less 32 bytes
+    /// (EMSGSIZE; the default buffer is 212992 bytes) and cannot queue one much beyond 4 MiB
+    /// (ENOBUFS). So SO_SNDBUF is raised to fit (the kernel doubles the value and caps it at
+    /// net.core.wmem_max; SO_SNDBUFFORCE passes the cap with CAP_NET_ADMIN), and where it still
+    /// falls short the guest is promised less: a Linux guest refuses a message longer than the
+    /// peer's buf_alloc with EMSGSIZE (spec 5.10.6.3: the sender keeps within buf_alloc;
+    /// virtio_transport_seqpacket_enqueue).
     /// </summary>
     private uint PrepareHostSocket(Socket socket, VsockType type)
     {

@@ -51,7 +51,7 @@ internal sealed partial class VsockDevice
     /// <summary>A malformed packet for a sibling connection: the connection is reset at both ends (the receiver would miss its data).</summary>
     private void ResetSiblingConnection(in VsockHeader header)
     {
-        if (_registry.FindSibling(this, header.DstCid) is { } sibling)
+        if (_registry.FindSibling(this, header.DstCid) is { IsRunning: true } sibling)
         {
             sibling._mailbox.Reset(header);
         }

@@ -79,7 +79,6 @@ internal sealed partial class VsockDevice
             && connection.Type == header.Type && !connection.ResetPending)
         {
             ResetConnection(connection);
-            PumpRx();
         }
         else
         {
