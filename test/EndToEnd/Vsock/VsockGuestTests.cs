@@ -22,7 +22,8 @@ public sealed class VsockGuestTests(ITestOutputHelper output)
     private const int ConcurrentConnections = 64;
     private const int ConcurrentBytes = 256 * 1024;
     private const int QuickBytes = 1 << 20;
-    private static readonly int[] MessageSizes = [1, 100, 4095, 4096, 4097, 10_000, 65_536, 100_000];
+    /// <summary>Seqpacket message sizes both ways; 250 000 is near the 256 KiB buf_alloc and beyond a Unix socket's default send buffer.</summary>
+    private static readonly int[] MessageSizes = [1, 100, 4095, 4096, 4097, 10_000, 65_536, 100_000, 250_000];
 
     [SkippableTheory]
     [InlineData(Transport.Pci)]

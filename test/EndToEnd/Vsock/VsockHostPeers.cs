@@ -25,6 +25,10 @@ internal static class VsockHostPeers
             while (true)
             {
                 var socket = await listener.AcceptAsync(cancel);
+                if (type == SocketType.Seqpacket)
+                {
+                    socket.SendBufferSize = 1 << 20; // a message must fit the send buffer whole (the default is 212992 bytes)
+                }
                 sessions.Add(Task.Run(() => EchoAsync(socket, type == SocketType.Seqpacket, received), CancellationToken.None));
             }
         }
@@ -117,6 +121,10 @@ internal static class VsockHostPeers
     {
         var path = type == SocketType.Seqpacket ? udsPath + "_seqpacket" : udsPath;
         var socket = new Socket(AddressFamily.Unix, type, ProtocolType.Unspecified);
+        if (type == SocketType.Seqpacket)
+        {
+            socket.SendBufferSize = 1 << 20; // a message must fit the send buffer whole (the default is 212992 bytes)
+        }
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
