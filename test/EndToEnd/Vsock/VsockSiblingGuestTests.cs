@@ -1,9 +1,11 @@
 // Sibling guests: one vhost-user-vsock daemon serving three guests (--vm, CIDs 3 and 4 in group
 // "a", CID 5 in group "b"), at most two QEMUs at a time. A (PCI) and B (MMIO) boot together and
-// echo data through each other's services; then B exits and C (MMIO, the other group) boots while
-// A still runs, and each of A and C tries the other's listening service: both must get
-// ECONNRESET. The host paces the guests through their signal port (VsockHostPeers.SignalGuestAsync)
-// so that every connection attempt meets a running, listening peer.
+// echo data through each other's services; B stays up until both echoes are done (they need not
+// end together, and A's runs through B's echo service). Then B exits and C (MMIO, the other
+// group) boots while A still runs, and each of A and C tries the other's listening service: both
+// must get ECONNRESET. The host paces the guests through their signal port
+// (VsockHostPeers.SignalGuestAsync) so that every connection attempt meets a running, listening
+// peer.
 using System.Net.Sockets;
 
 namespace VhostUser.EndToEnd.Tests.Vsock;
@@ -41,6 +43,8 @@ public sealed class VsockSiblingGuestTests(ITestOutputHelper output)
         {
             await lines.WaitAsync(StepTimeout, "a_ready", "b_ready");
             await Task.WhenAll(SignalAsync(Uds(3)), SignalAsync(Uds(4)));
+            await lines.WaitAsync(StepTimeout, "a_to_b", "b_to_a");
+            await SignalAsync(Uds(4)); // B may end now: A's echo through B's service is done too
         });
         var b = await runB;
         var runC = Rig.RunAsync(Guest(Transport.Mmio, "c", daemon.SocketPath, ScriptC, lines), output);
@@ -60,6 +64,7 @@ public sealed class VsockSiblingGuestTests(ITestOutputHelper output)
         GuestAssert.Passed(b, "vsock_device", "b_to_a");
         GuestAssert.Passed(c, "vsock_device", "c_to_other_group");
         Assert.False(daemon.HasExited, "the daemon exited");
+        output.WriteLine(FormattableString.Invariant($"{SiblingBytes >> 20} MiB echoed: A through B in {(a.InfoNumber("a_to_b-cs") ?? 0) / 100.0:0.0} s, B through A in {(b.InfoNumber("b_to_a-cs") ?? 0) / 100.0:0.0} s"));
         foreach (var (result, key) in new[] { (a, "a_to_other_group-cs"), (c, "c_to_other_group-cs") })
         {
             double seconds = (result.InfoNumber(key) ?? 0) / 100.0;
@@ -105,21 +110,22 @@ public sealed class VsockSiblingGuestTests(ITestOutputHelper output)
         serve_echo 7000
         info a_ready 1
         {{Tool}} wait {{Signal}} > /dev/null
-        check a_to_b {{Tool}} send 4 7001 {{SiblingBytes}}
+        timed a_to_b check a_to_b {{Tool}} send 4 7001 {{SiblingBytes}}
         {{Tool}} wait {{Signal}} > /dev/null
         timed a_to_other_group sh -c '{{Tool}} push 5 7002 1 > /tmp/c.out 2>&1'
         check_contains a_to_other_group /tmp/c.out "Connection reset by peer"
         {{Tool}} wait {{Signal}} > /dev/null
         """;
 
-    /// <summary>CID 4, group a: serves 7001; echoes through A.</summary>
+    /// <summary>CID 4, group a: serves 7001; echoes through A; stays up until A's echo through it is done too.</summary>
     private static readonly string ScriptB = $$"""
         check vsock_device wait_for /dev/vsock 10
         {{VsockGuestSetup.ServeEcho}}
         serve_echo 7001
         info b_ready 1
         {{Tool}} wait {{Signal}} > /dev/null
-        check b_to_a {{Tool}} send 3 7000 {{SiblingBytes}}
+        timed b_to_a check b_to_a {{Tool}} send 3 7000 {{SiblingBytes}}
+        {{Tool}} wait {{Signal}} > /dev/null
         """;
 
     /// <summary>CID 5, group b: serves 7002; tries A.</summary>
