@@ -324,7 +324,9 @@ internal static class Workloads
         {
             line.Append((char)one[0]);
         }
-        if (line.ToString() != $"OK {port}")
+        // "OK <host-side port>" (the port the daemon assigned, as Firecracker and cloud-hypervisor answer).
+        string answer = line.ToString();
+        if (!answer.StartsWith("OK ", StringComparison.Ordinal) || !uint.TryParse(answer.AsSpan(3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
         {
             socket.Dispose();
             throw new InvalidOperationException($"handshake answered '{line}'");
