@@ -7,8 +7,9 @@
 //
 // Failure policy (design README 1.6), decided here once: a VirtqueueException or
 // GuestMemoryException raised while the queue is used is the guest's fault: it is logged, the
-// err eventfd is signalled, and the queue is broken until the front end restarts it. Other
-// queues go on.
+// err eventfd is signalled, and the queue is broken until the front end restarts it. A call fd
+// whose write fails is the front end's fault and breaks the queue the same way. Other queues go
+// on; nothing here ends the process.
 using Microsoft.Extensions.Logging;
 using VhostUser.Memory;
 using VhostUser.Unix;
@@ -126,7 +127,7 @@ public sealed class DeviceQueue
         {
             if (Virtqueue.NeedsNotification())
             {
-                _call?.Signal();
+                SignalCall();
             }
         }
         catch (Exception e) when (e is VirtqueueException or GuestMemoryException)
@@ -242,16 +243,20 @@ public sealed class DeviceQueue
         }
     }
 
+    /// <summary>
+    /// Installs a new call fd and returns the old one. On a running ring the new fd is signalled
+    /// first — the driver may have missed a completion while its interrupt was re-routed (QEMU
+    /// does the same on SET_VRING_CALL) — and if that write fails the IOException leaves the old
+    /// fd installed: the request is refused and the caller closes the new one.
+    /// </summary>
     internal EventFd? SwapCall(EventFd? call)
     {
-        var old = _call;
-        _call = call;
-        // A new call fd after a guest interrupt reconfiguration: let the driver know about any
-        // completion it might have missed (QEMU does the same on SET_VRING_CALL).
         if (call is not null && IsStarted && !IsBroken)
         {
             call.Signal();
         }
+        var old = _call;
+        _call = call;
         return old;
     }
 
@@ -292,6 +297,40 @@ public sealed class DeviceQueue
         IsBroken = true;
         string code = e is VirtqueueException ve ? ve.Error.ToString() : ((GuestMemoryException)e).Error.ToString();
         Log.QueueBroken(_logger, Index, code, e.Message);
-        _err?.Signal();
+        SignalErr();
+    }
+
+    /// <summary>
+    /// Signals the call fd. A write to an eventfd cannot fail, so a failure means the front end
+    /// sent something else (a fd that passed the checks at SET_VRING_CALL but is no eventfd): the
+    /// queue is broken until the front end restarts it, the daemon goes on.
+    /// </summary>
+    private void SignalCall()
+    {
+        try
+        {
+            _call?.Signal();
+        }
+        catch (IOException e)
+        {
+            IsBroken = true;
+            Log.NotifierFailed(_logger, Index, "call", e.Message, "the queue is broken until the front end restarts it");
+            SignalErr();
+        }
+    }
+
+    /// <summary>Signals the err fd; a failure (not an eventfd) is logged and the fd dropped.</summary>
+    private void SignalErr()
+    {
+        try
+        {
+            _err?.Signal();
+        }
+        catch (IOException e)
+        {
+            Log.NotifierFailed(_logger, Index, "err", e.Message, "the err fd is dropped");
+            _err?.Dispose();
+            _err = null;
+        }
     }
 }

@@ -83,4 +83,7 @@ internal static partial class Log
 
     [LoggerMessage(26, LogLevel.Information, "inflight area: restored {Bytes} byte(s) of device state saved by an earlier back end")]
     public static partial void CrashSafeStateRestored(ILogger logger, int bytes);
+
+    [LoggerMessage(27, LogLevel.Error, "queue {Queue}: writing to the {Which} fd failed ({Reason}): the front end sent no eventfd; {Consequence}")]
+    public static partial void NotifierFailed(ILogger logger, int queue, string which, string reason, string consequence);
 }

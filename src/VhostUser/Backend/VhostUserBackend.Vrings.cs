@@ -111,7 +111,15 @@ public sealed partial class VhostUserBackend
     {
         var queue = ReceiveVringFd(m, out var fd);
         var old = default(EventFd);
-        queue.Worker.Invoke(() => old = queue.SwapCall(fd));
+        try
+        {
+            queue.Worker.Invoke(() => old = queue.SwapCall(fd));
+        }
+        catch
+        {
+            fd?.Dispose(); // refused: the previous call fd stays installed
+            throw;
+        }
         old?.Dispose();
         return false;
     }
@@ -200,12 +208,34 @@ public sealed partial class VhostUserBackend
         queue.Worker.Invoke(() => queue.SetEnabled(enabled));
     }
 
+    /// <summary>
+    /// The queue and fd of a SET_VRING_CALL or SET_VRING_ERR. The fd is checked before anything
+    /// is installed: one we could not signal (the read end of a pipe, a socket) is refused and
+    /// closed, and the queue keeps the fd it had (rst: these are eventfds).
+    /// </summary>
     private DeviceQueue ReceiveVringFd(ReceivedMessage m, out EventFd? fd)
     {
         var file = m.Read<VringFileIndex>();
         var queue = GetQueue((uint)file.Index, m.Request);
         m.Fds.Expect(file.NoFd ? 0 : 1, m.Request);
-        fd = file.NoFd ? null : EventFd.FromDescriptor(m.Fds.Take(0));
+        fd = null;
+        if (!file.NoFd)
+        {
+            var descriptor = m.Fds.Take(0);
+            try
+            {
+                if (EventFd.WhyNotSignallable(descriptor) is { } problem)
+                {
+                    throw new ProtocolException(ProtocolError.InvalidFd, $"{m.Request}: the fd for queue {file.Index} {problem}");
+                }
+            }
+            catch
+            {
+                descriptor.Dispose();
+                throw;
+            }
+            fd = EventFd.FromDescriptor(descriptor);
+        }
         return queue;
     }
 

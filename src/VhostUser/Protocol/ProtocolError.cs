@@ -31,4 +31,6 @@ public enum ProtocolError
     MemoryTableRejected,
     /// <summary>The device refused the request.</summary>
     DeviceError,
+    /// <summary>An fd that came with the message is not of the kind the request needs.</summary>
+    InvalidFd,
 }

@@ -28,6 +28,23 @@ public sealed class EventFd : IDisposable
     /// <summary>Takes ownership of a received descriptor that is expected to be an eventfd.</summary>
     public static EventFd FromDescriptor(FileDescriptor fd) => new(fd);
 
+    /// <summary>
+    /// Why <paramref name="fd"/> cannot be signalled as a call or err notifier, or null if it can.
+    /// <see cref="Signal"/> writes 8 bytes: that fails on a descriptor not open for writing (the
+    /// read end of a pipe), and on a pipe or socket nobody drains it would block the worker once
+    /// the buffer is full, so those are refused too. QEMU sends eventfds (the rst allows a pipe only
+    /// on hosts without eventfd); anything else is the sender's mistake.
+    /// </summary>
+    public static string? WhyNotSignallable(FileDescriptor fd)
+    {
+        var kind = fd.GetKind();
+        if (kind is FileKind.Fifo or FileKind.Socket or FileKind.Directory)
+        {
+            return $"is a {kind.ToString().ToLowerInvariant()}, not an eventfd";
+        }
+        return fd.IsOpenForWriting() ? null : "is not open for writing";
+    }
+
     /// <summary>Adds one to the counter, waking whoever waits on it.</summary>
     public void Signal()
     {

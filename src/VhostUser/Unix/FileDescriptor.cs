@@ -111,22 +111,55 @@ public sealed class FileDescriptor : SafeHandle
     public long GetFileSize()
     {
         Span<byte> stat = stackalloc byte[256];
-        using (var lease = new FdLease(this))
+        Stat(stat);
+        // st_size is at offset 48 on both x86-64 and arm64 (generic) struct stat.
+        return BitConverter.ToInt64(stat[48..56]);
+    }
+
+    /// <summary>The kind of file behind the descriptor (fstat st_mode).</summary>
+    public FileKind GetKind()
+    {
+        Span<byte> stat = stackalloc byte[256];
+        Stat(stat);
+        return (BitConverter.ToUInt32(stat.Slice(LibC.StatModeOffset, 4)) & LibC.S_IFMT) switch
         {
-            unsafe
+            0x1000 => FileKind.Fifo,
+            0x2000 => FileKind.CharacterDevice,
+            0x4000 => FileKind.Directory,
+            0x6000 => FileKind.BlockDevice,
+            0x8000 => FileKind.Regular,
+            0xA000 => FileKind.SymbolicLink,
+            LibC.S_IFSOCK => FileKind.Socket,
+            _ => FileKind.Anonymous,
+        };
+    }
+
+    /// <summary>True if the open file description allows writes (O_WRONLY or O_RDWR; fcntl F_GETFL).</summary>
+    public bool IsOpenForWriting()
+    {
+        using var lease = new FdLease(this);
+        int flags = LibC.fcntl(lease.Fd, LibC.F_GETFL, 0);
+        if (flags < 0)
+        {
+            ThrowHelper.ThrowIOError("fcntl(F_GETFL)");
+        }
+        return (flags & 3 /* O_ACCMODE */) is 1 or 2;
+    }
+
+    private void Stat(Span<byte> stat)
+    {
+        using var lease = new FdLease(this);
+        unsafe
+        {
+            // SAFETY: struct stat is 144 bytes on x86-64 and 128 on arm64; callers pass 256.
+            fixed (byte* p = stat)
             {
-                // SAFETY: struct stat is 144 bytes on x86-64 and 128 on arm64; the buffer is 256.
-                fixed (byte* p = stat)
+                if (LibC.fstat(lease.Fd, p) < 0)
                 {
-                    if (LibC.fstat(lease.Fd, p) < 0)
-                    {
-                        ThrowHelper.ThrowIOError("fstat");
-                    }
+                    ThrowHelper.ThrowIOError("fstat");
                 }
             }
         }
-        // st_size is at offset 48 on both x86-64 and arm64 (generic) struct stat.
-        return BitConverter.ToInt64(stat[48..56]);
     }
 
     /// <inheritdoc />

@@ -59,6 +59,23 @@ internal sealed class HostileSession : IDisposable
         return fd;
     }
 
+    /// <summary>/dev/null opened read-only: an fd nothing can be signalled through (owned by the session).</summary>
+    public FileDescriptor ReadOnlyFd()
+    {
+        var fd = FileDescriptor.OpenRead("/dev/null");
+        _owned.Add(fd);
+        return fd;
+    }
+
+    /// <summary>One end of a socketpair (both owned by the session).</summary>
+    public FileDescriptor SocketFd()
+    {
+        var (first, second) = UnixSocket.SocketPair();
+        _owned.Add(first);
+        _owned.Add(second);
+        return first.Descriptor;
+    }
+
     /// <summary>SET_VRING_NUM 8 and SET_VRING_ADDR for queue 0, as QEMU sends them before the kick.</summary>
     public void ConfigureRing(int size = 8)
     {

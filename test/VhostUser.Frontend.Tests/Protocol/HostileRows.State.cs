@@ -5,6 +5,7 @@
 using VhostUser.Frontend.Tests.Infrastructure;
 using VhostUser.Protocol;
 using VhostUser.Protocol.Messages;
+using VhostUser.Unix;
 using VhostUser.Virtio;
 
 namespace VhostUser.Frontend.Tests.Protocol;
@@ -23,6 +24,9 @@ internal static partial class HostileRows
         Ack(rows, "SET_VRING_CALL without its fd", FrontendRequest.SetVringCall, Raw.FileIndex(0));
         Ack(rows, "SET_VRING_CALL NOFD with an fd", FrontendRequest.SetVringCall, Raw.FileIndex(0, noFd: true), eventFds: 1);
         Ack(rows, "SET_VRING_ERR with 2 fds", FrontendRequest.SetVringErr, Raw.FileIndex(0), eventFds: 2);
+        AckWith(rows, "SET_VRING_CALL with a read-only fd", FrontendRequest.SetVringCall, Raw.FileIndex(0), s => s.ReadOnlyFd());
+        AckWith(rows, "SET_VRING_CALL with a socket", FrontendRequest.SetVringCall, Raw.FileIndex(0), s => s.SocketFd());
+        AckWith(rows, "SET_VRING_ERR with a read-only fd", FrontendRequest.SetVringErr, Raw.FileIndex(0), s => s.ReadOnlyFd());
         Ack(rows, "SET_MEM_TABLE 1 region, 0 fds", FrontendRequest.SetMemTable, Raw.MemTable(1, new MemoryRegion(0, 4096, 0x1000, 0)));
         Ack(rows, "SET_MEM_TABLE 1 region, 2 fds", FrontendRequest.SetMemTable, Raw.MemTable(1, new MemoryRegion(0, 4096, 0x1000, 0)), eventFds: 2);
         Ack(rows, "ADD_MEM_REG with 0 fds", FrontendRequest.AddMemReg, Raw.Single(new MemoryRegion(0x1_0000_0000, 4096, 0x7e00_0000_0000, 0)));
@@ -122,6 +126,10 @@ internal static partial class HostileRows
 
     private static void AckWith(Dictionary<string, HostileRow> rows, string name, FrontendRequest request, Func<HostileSession, byte[]> payload) =>
         rows.Add(name, new HostileRow(request, Outcome.FailedAck, s => s.Send(request, payload(s))));
+
+    /// <summary>A request carrying the one fd <paramref name="fd"/> makes.</summary>
+    private static void AckWith(Dictionary<string, HostileRow> rows, string name, FrontendRequest request, byte[] payload, Func<HostileSession, FileDescriptor> fd) =>
+        rows.Add(name, new HostileRow(request, Outcome.FailedAck, s => s.Send(request, payload, fd(s))));
 
     /// <summary>A memory request carrying <paramref name="memfds"/> 16 KiB memfds.</summary>
     private static void AckWithFds(Dictionary<string, HostileRow> rows, string name, FrontendRequest request, byte[] payload, int memfds) =>

@@ -30,4 +30,28 @@ public sealed class EventFdTests
         copy.Signal();
         Assert.True(fd.Drain());
     }
+
+    [Fact]
+    public void WhyNotSignallable_Eventfd_Null()
+    {
+        using var fd = EventFd.Create();
+        Assert.Equal(FileKind.Anonymous, fd.Descriptor.GetKind());
+        Assert.Null(EventFd.WhyNotSignallable(fd.Descriptor));
+    }
+
+    [Fact]
+    public void WhyNotSignallable_ReadOnlyOrSocketOrDirectory_SaysWhy()
+    {
+        using var readOnly = FileDescriptor.OpenRead("/dev/null");
+        using var directory = FileDescriptor.OpenRead("/");
+        var (socket, peer) = UnixSocket.SocketPair();
+        using (socket)
+        using (peer)
+        {
+            Assert.Equal("is not open for writing", EventFd.WhyNotSignallable(readOnly));
+            Assert.Equal("is a socket, not an eventfd", EventFd.WhyNotSignallable(socket.Descriptor));
+            Assert.Equal("is a directory, not an eventfd", EventFd.WhyNotSignallable(directory));
+            Assert.Equal(FileKind.CharacterDevice, readOnly.GetKind());
+        }
+    }
 }
