@@ -98,14 +98,27 @@ public sealed class DeviceQueue
     /// written. The call fd is signalled (if the driver wants it) when the worker finishes the
     /// current batch.
     /// </summary>
+    /// <remarks>
+    /// A chain popped before the ring last stopped (the drain timed out, or the connection left
+    /// it to the inflight area) is dropped with a log line: its ring is gone, and the ring that
+    /// runs now must not see it. On a broken ring the chain is only forgotten (nothing is written
+    /// there any more), so that GET_VRING_BASE, which waits for chains in flight, does not wait
+    /// for it.
+    /// </remarks>
     public void Complete(in DescriptorChain chain, uint bytesWritten)
     {
-        if (!IsStarted || IsBroken)
+        if (!Virtqueue.IsCurrent(chain))
         {
-            return; // the ring was stopped or broke while the chain was held: nothing to return it to
+            Log.StaleCompletion(_logger, Index, chain.Id);
+            return;
         }
         try
         {
+            if (IsBroken)
+            {
+                Virtqueue.Discard(chain);
+                return;
+            }
             Virtqueue.AddUsed(chain, bytesWritten);
             _notifyPending = true;
         }

@@ -34,7 +34,7 @@ internal static partial class Log
     public static partial void QueueStopped(ILogger logger, int queue, uint @base);
 
     [LoggerMessage(10, LogLevel.Warning, "queue {Queue}: {Count} chains still in flight after {Seconds} s; stopping anyway")]
-    public static partial void DrainTimeout(ILogger logger, int queue, int count, int seconds);
+    public static partial void DrainTimeout(ILogger logger, int queue, int count, double seconds);
 
     [LoggerMessage(11, LogLevel.Information, "memory table: {Count} regions, {Megabytes} MiB")]
     public static partial void MemoryTable(ILogger logger, int count, ulong megabytes);
@@ -86,4 +86,7 @@ internal static partial class Log
 
     [LoggerMessage(27, LogLevel.Error, "queue {Queue}: writing to the {Which} fd failed ({Reason}): the front end sent no eventfd; {Consequence}")]
     public static partial void NotifierFailed(ILogger logger, int queue, string which, string reason, string consequence);
+
+    [LoggerMessage(28, LogLevel.Warning, "queue {Queue}: chain {Id} was completed after its ring stopped; dropped (the ring that runs now never had it)")]
+    public static partial void StaleCompletion(ILogger logger, int queue, ushort id);
 }

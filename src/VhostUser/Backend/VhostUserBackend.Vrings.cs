@@ -12,8 +12,11 @@ namespace VhostUser.Backend;
 
 public sealed partial class VhostUserBackend
 {
+    /// <summary>How long GET_VRING_BASE waits for a device to finish chains under I/O by default.</summary>
+    internal static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>How long GET_VRING_BASE waits for a device to finish chains under I/O.</summary>
-    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+    internal TimeSpan DrainTimeout { get; init; } = DefaultDrainTimeout;
 
     private readonly RingSetup[] _rings;
 
@@ -194,7 +197,7 @@ public sealed partial class VhostUserBackend
         {
             if (clock.Elapsed > DrainTimeout)
             {
-                Log.DrainTimeout(_logger, queue.Index, queue.InFlightCount, (int)DrainTimeout.TotalSeconds);
+                Log.DrainTimeout(_logger, queue.Index, queue.InFlightCount, DrainTimeout.TotalSeconds);
                 return;
             }
             Thread.Sleep(1);

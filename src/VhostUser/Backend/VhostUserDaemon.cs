@@ -57,6 +57,9 @@ public sealed class VhostUserDaemon : IDisposable
     /// <summary>The device's services (for tests and tools).</summary>
     public DeviceContext Context => _context;
 
+    /// <summary>How long GET_VRING_BASE waits for chains under I/O before it stops the ring anyway (tests shorten it).</summary>
+    internal TimeSpan DrainTimeout { get; set; } = VhostUserBackend.DefaultDrainTimeout;
+
     /// <summary>
     /// Creates and listens on <paramref name="path"/>. A stale socket file nobody listens on is
     /// replaced; a live one is an error (another daemon serves it).
@@ -100,7 +103,7 @@ public sealed class VhostUserDaemon : IDisposable
     /// <summary>Serves a single already connected front end until it disconnects (tests, --fd of a connected socket).</summary>
     public void ServeConnection(UnixSocket socket)
     {
-        var backend = new VhostUserBackend(new VhostUserConnection(socket), _device, _context, _queues, _logger);
+        var backend = new VhostUserBackend(new VhostUserConnection(socket), _device, _context, _queues, _logger) { DrainTimeout = DrainTimeout };
         lock (_lock)
         {
             if (_stopping)

@@ -8,11 +8,12 @@ namespace VhostUser.Virtio;
 /// <summary>A descriptor chain popped from a virtqueue.</summary>
 public readonly struct DescriptorChain
 {
-    internal DescriptorChain(Virtqueue queue, ushort id, uint generation, uint readableLength, uint writableLength, ushort ringSlots)
+    internal DescriptorChain(Virtqueue queue, ushort id, uint generation, uint incarnation, uint readableLength, uint writableLength, ushort ringSlots)
     {
         Queue = queue;
         Id = id;
         Generation = generation;
+        Incarnation = incarnation;
         ReadableLength = readableLength;
         WritableLength = writableLength;
         RingSlots = ringSlots;
@@ -38,18 +39,32 @@ public readonly struct DescriptorChain
 
     internal uint Generation { get; }
 
-    /// <summary>The chain's buffers in ring order.</summary>
-    public ReadOnlySpan<ChainSegment> Segments => Queue.GetSegments(Id, Generation);
+    /// <summary>Which start of its ring the chain was popped in (<see cref="Virtqueue.Incarnation"/>).</summary>
+    internal uint Incarnation { get; }
 
-    /// <summary>A reader over the device-readable buffers.</summary>
-    public ChainReader CreateReader() => new(Queue.Memory, Segments, ReadableLength);
+    /// <summary>
+    /// The chain's buffers in ring order; none once its ring was stopped and started again (the
+    /// driver has taken the buffers back, so nothing may be read or written there any more).
+    /// </summary>
+    public ReadOnlySpan<ChainSegment> Segments => Queue.GetSegments(Id, Generation, Incarnation);
 
-    /// <summary>A writer over the device-writable buffers.</summary>
-    public ChainWriter CreateWriter() => new(Queue.Memory, Segments, WritableLength);
+    /// <summary>A reader over the device-readable buffers (empty for a chain of an earlier ring start).</summary>
+    public ChainReader CreateReader() => CreateReader(Queue.Memory);
+
+    /// <summary>A writer over the device-writable buffers (empty for a chain of an earlier ring start).</summary>
+    public ChainWriter CreateWriter() => CreateWriter(Queue.Memory);
 
     /// <summary>A reader over a given snapshot (a leased one, off the queue worker).</summary>
-    public ChainReader CreateReader(GuestMemory memory) => new(memory, Segments, ReadableLength);
+    public ChainReader CreateReader(GuestMemory memory)
+    {
+        var segments = Segments;
+        return new(memory, segments, segments.IsEmpty ? 0 : ReadableLength);
+    }
 
     /// <summary>A writer over a given snapshot (a leased one, off the queue worker).</summary>
-    public ChainWriter CreateWriter(GuestMemory memory) => new(memory, Segments, WritableLength);
+    public ChainWriter CreateWriter(GuestMemory memory)
+    {
+        var segments = Segments;
+        return new(memory, segments, segments.IsEmpty ? 0 : WritableLength);
+    }
 }

@@ -30,9 +30,32 @@ public sealed partial class Virtqueue
     /// <summary>Number of popped chains not yet completed.</summary>
     public int InFlightCount => _inFlightCount;
 
-    /// <summary>The buffers of an in-flight chain.</summary>
-    internal ReadOnlySpan<ChainSegment> GetSegments(ushort id, uint generation)
+    /// <summary>
+    /// True if <paramref name="chain"/> was popped since the ring last started. A chain from an
+    /// earlier start (its completion came after a drain timed out, or after the connection left it
+    /// to the inflight area) belongs to a ring that no longer exists: completing it into the new
+    /// one would hit an empty chain table, or worse, the same id popped anew.
+    /// </summary>
+    public bool IsCurrent(in DescriptorChain chain) => chain.Queue == this && _started && chain.Incarnation == _incarnation;
+
+    /// <summary>
+    /// Forgets an in-flight chain without returning it to the driver: its ring is broken and is
+    /// not written any more, but the chain must stop counting as in flight (GET_VRING_BASE waits
+    /// for that count).
+    /// </summary>
+    public void Discard(in DescriptorChain chain)
     {
+        EnsureStarted();
+        ReleaseChain(chain);
+    }
+
+    /// <summary>The buffers of an in-flight chain (none for a chain of an earlier ring start).</summary>
+    internal ReadOnlySpan<ChainSegment> GetSegments(ushort id, uint generation, uint incarnation)
+    {
+        if (incarnation != _incarnation)
+        {
+            return [];
+        }
         if (id >= _inFlight.Length || !_inFlight[id] || _generations[id] != generation)
         {
             throw new VirtqueueException(VirtqueueError.ChainNotInFlight,
@@ -208,13 +231,13 @@ public sealed partial class Virtqueue
         _ringSlots[id] = ringSlots;
         _popSequence[id] = ++_popCounter;
         _inFlightCount++;
-        return new DescriptorChain(this, id, generation, (uint)_buildReadable, (uint)_buildWritable, ringSlots);
+        return new DescriptorChain(this, id, generation, _incarnation, (uint)_buildReadable, (uint)_buildWritable, ringSlots);
     }
 
     private void ReleaseChain(in DescriptorChain chain)
     {
         ushort id = chain.Id;
-        if (chain.Queue != this || id >= _inFlight.Length || !_inFlight[id] || _generations[id] != chain.Generation)
+        if (chain.Queue != this || chain.Incarnation != _incarnation || id >= _inFlight.Length || !_inFlight[id] || _generations[id] != chain.Generation)
         {
             throw new VirtqueueException(VirtqueueError.ChainNotInFlight,
                 $"queue {Index}: chain {id} is not in flight (completed twice, or after a reset)");

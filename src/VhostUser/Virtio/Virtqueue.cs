@@ -34,6 +34,7 @@ public sealed partial class Virtqueue
     private ushort _signalledUsed;    // split: used.idx at the last notification decision
     private int _usedSinceSignal;     // packed: ring slots used since the last decision
     private bool _signalledUsedValid;
+    private uint _incarnation;        // bumped at every start and stop: chains carry the value they were popped under
 
     /// <summary>Creates the queue with its index within the device.</summary>
     public Virtqueue(int index) => Index = index;
@@ -55,6 +56,9 @@ public sealed partial class Virtqueue
 
     /// <summary>The memory map the queue currently uses.</summary>
     public GuestMemory Memory => _memory;
+
+    /// <summary>Changes at every start and stop of the ring; a popped chain records it (<see cref="IsCurrent"/>).</summary>
+    public uint Incarnation => _incarnation;
 
     /// <summary>The ring layout given to <see cref="Configure"/>.</summary>
     public VirtqueueLayout Layout => _layout;
@@ -125,6 +129,7 @@ public sealed partial class Virtqueue
         }
         _signalledUsedValid = false;
         _usedSinceSignal = 0;
+        _incarnation++;
         ResetChains();
         RecoverInflight();
         _started = true;
@@ -150,6 +155,7 @@ public sealed partial class Virtqueue
     public void Stop()
     {
         _started = false;
+        _incarnation++; // chains still held from now on belong to a ring that is gone
         _inflight = null;
         _resubmitCount = 0;
         _resubmitNext = 0;

@@ -13,10 +13,16 @@ internal sealed class BackendPair : IDisposable
 
     private Thread _thread;
 
-    public BackendPair(FakeDevice device)
+    /// <param name="device">The device to serve.</param>
+    /// <param name="drainTimeout">How long GET_VRING_BASE waits for chains under I/O (default 30 s).</param>
+    public BackendPair(FakeDevice device, TimeSpan? drainTimeout = null)
     {
         Device = device;
         Daemon = new VhostUserDaemon(device, NullLoggerFactory.Instance);
+        if (drainTimeout is { } timeout)
+        {
+            Daemon.DrainTimeout = timeout;
+        }
         (Frontend, _thread) = Serve();
     }
 

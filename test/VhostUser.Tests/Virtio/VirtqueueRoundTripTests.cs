@@ -136,4 +136,44 @@ public sealed class VirtqueueRoundTripTests
         h.Pop();
         Assert.False(h.Device.HasAvailable());
     }
+
+    [Theory]
+    [MemberData(nameof(RingConfigs.Packed), MemberType = typeof(RingConfigs))]
+    public void Segments_ChainFromBeforeARestart_EmptyNotCurrentAndNotCompletable(bool packed)
+    {
+        using var h = QueueHarness.Create(packed);
+        h.Offer(false, DriverBuffer.Writable(4));
+        var stale = h.Pop();
+        Assert.True(h.Device.IsCurrent(stale));
+
+        uint position = h.Device.GetBase();
+        h.Device.Stop();
+        Assert.False(h.Device.IsCurrent(stale)); // gone as soon as the ring stops
+        h.Device.SetBase(position);
+        h.Device.Start(h.Backend);
+        h.Offer(false, DriverBuffer.Writable(4));
+        var fresh = h.Pop();
+
+        Assert.False(h.Device.IsCurrent(stale));
+        Assert.True(h.Device.IsCurrent(fresh));
+        Assert.True(stale.Segments.IsEmpty);
+        Assert.Equal(0u, stale.CreateWriter().Remaining);
+        Assert.Equal(VirtqueueError.ChainNotInFlight, Assert.Throws<VirtqueueException>(() => h.Device.AddUsed(stale, 4)).Error);
+        Assert.Equal(1, h.Device.InFlightCount);
+    }
+
+    [Theory]
+    [MemberData(nameof(RingConfigs.Packed), MemberType = typeof(RingConfigs))]
+    public void Discard_InFlightChain_NothingUsedAndNoLongerInFlight(bool packed)
+    {
+        using var h = QueueHarness.Create(packed);
+        h.Offer(false, DriverBuffer.Writable(4));
+        var chain = h.Pop();
+
+        h.Device.Discard(chain);
+
+        Assert.Equal(0, h.Device.InFlightCount);
+        Assert.False(h.Driver.TryTakeUsed(out _));
+        Assert.Equal(VirtqueueError.ChainNotInFlight, Assert.Throws<VirtqueueException>(() => h.Device.Discard(chain)).Error);
+    }
 }
