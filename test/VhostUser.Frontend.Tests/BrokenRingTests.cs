@@ -32,6 +32,29 @@ public sealed class BrokenRingTests
         Assert.False(ring.Queue.TryTakeUsed(out _)); // nothing is written to a broken ring
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GetVringBase_BrokenRingWithHeldBuffers_DeviceDropsThemAndStopIsPrompt(bool packed)
+    {
+        using var pair = new BackendPair(new FakeDevice { Mode = FakeMode.Hold });
+        using var driver = new Driver(pair.Frontend, Driver.RingFeatures(packed, eventIdx: true));
+        var ring = driver.Start(0);
+        ring.Offer(DriverBuffer.Writable(4));
+        ring.Offer(DriverBuffer.Writable(4));
+        Assert.True(SpinWait.SpinUntil(() => pair.Device.HeldCount(0) == 2, BackendPair.Timeout));
+        BreakRing(pair, ring);
+
+        var clock = Stopwatch.StartNew();
+        uint stoppedAt = pair.Frontend.GetVringBase(0);
+
+        Assert.True(clock.Elapsed < Prompt, $"GET_VRING_BASE took {clock.Elapsed}");
+        Assert.Contains("stopping 0", pair.Device.Events);
+        Assert.Equal(0, pair.Device.HeldCount(0));
+        Assert.Equal(packed ? 0x8000_8000u : 0u, stoppedAt); // the held buffers were given back
+        Assert.False(pair.Queue(0).IsStarted);
+    }
+
     [Fact]
     public void Complete_ChainFromBeforeADrainTimeout_DroppedAndTheRestartedRingKeepsWorking()
     {

@@ -206,11 +206,15 @@ public sealed class DeviceQueue
         FlushNotification();
     }
 
-    /// <summary>First half of a stop: the device stops taking chains; true if held chains may be rewound.</summary>
+    /// <summary>
+    /// First half of a stop: the device stops taking chains; true if held chains may be rewound.
+    /// A broken ring is told too: the device must drop what it holds (rng's pending buffer and
+    /// its source watch), or it would keep chains of a ring that is about to be restarted.
+    /// </summary>
     internal bool BeginStop()
     {
         _stopping = true;
-        return IsStarted && !IsBroken && _device.OnQueueStopping(this);
+        return IsStarted && _device.OnQueueStopping(this);
     }
 
     /// <summary>
