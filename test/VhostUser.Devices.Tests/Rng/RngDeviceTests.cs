@@ -1,6 +1,8 @@
+using VhostUser.Backend;
 using VhostUser.Devices.Rng;
 using VhostUser.Devices.Tests.Infrastructure;
 using VhostUser.Frontend;
+using VhostUser.Unix;
 using VhostUser.Virtio;
 
 namespace VhostUser.Devices.Tests.Rng;
@@ -59,6 +61,61 @@ public sealed class RngDeviceTests(Xunit.Abstractions.ITestOutputHelper output)
         // 4 × 64 bytes at 64 bytes per 300 ms: the last one cannot come before three windows passed.
         Assert.Equal(256u, total);
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(850), $"4 windows took only {clock.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("/etc", "is a directory")]
+    [InlineData("", "is an empty file")]
+    public void Create_SourceThatCanNeverServe_RefusedWithOneLine(string path, string expected)
+    {
+        using var empty = TempSource([]);
+        string source = path.Length == 0 ? empty.Path : path;
+
+        var e = Assert.Throws<DaemonOptionsException>(() => new RngDevice(RngOptions.Create(source, 1000, null, 1)));
+
+        Assert.Contains($"--rng-source {source} {expected}", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void Request_SourceReadFails_BufferHeldDaemonServesAndStopIsPrompt()
+    {
+        // A directory fd reads with EISDIR: the run-time read error of a broken /dev/hwrng.
+        var options = RngOptions.Create("/dev/urandom", 1000, null, 1) with { Source = "/" };
+        using var device = new RngDevice(options, FileDescriptor.OpenRead("/", nonBlocking: true), new RateLimiter(options.Period, null));
+        using var daemon = new InProcessDaemon(device);
+        using var driver = new DriverHarness(daemon.Frontend, VirtioFeatures.Version1);
+        var queue = driver.StartQueue(0, 8);
+
+        queue.Offer(DriverBuffer.Writable(64));
+        driver.Kick(0);
+
+        Assert.Throws<TimeoutException>(() => driver.WaitUsed(0, TimeSpan.FromMilliseconds(300)));
+        Assert.NotEqual(VirtioFeatures.None, daemon.Frontend.GetFeatures()); // the daemon is alive
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(0u, daemon.Frontend.GetVringBase(0)); // the held buffer is given back
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"GET_VRING_BASE took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void Request_FileEmptiedAfterStart_NoSpinAndServedOnceItHasDataAgain()
+    {
+        using var file = TempSource([]);
+        var options = RngOptions.Create("/dev/urandom", 1000, null, 1) with { Source = file.Path };
+        using var device = new RngDevice(options, FileDescriptor.OpenRead(file.Path, nonBlocking: true), new RateLimiter(options.Period, null));
+        using var daemon = new InProcessDaemon(device);
+        using var driver = new DriverHarness(daemon.Frontend, VirtioFeatures.Version1);
+        var queue = driver.StartQueue(0, 8);
+
+        queue.Offer(DriverBuffer.Writable(16));
+        driver.Kick(0);
+        Assert.Throws<TimeoutException>(() => driver.WaitUsed(0, TimeSpan.FromMilliseconds(300)));
+        daemon.Frontend.SetVringEnable(0, true); // runs on the worker: it is not stuck in a read loop
+        File.WriteAllBytes(file.Path, [1, 2, 3, 4, 5, 6, 7, 8]);
+
+        var used = driver.WaitUsed(0, Timeout); // the retry timer reads it again
+        Assert.Equal(16u, used.Length);
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8 }, queue.ReadWritten(used));
     }
 
     private static TempFile TempSource(byte[] contents)
