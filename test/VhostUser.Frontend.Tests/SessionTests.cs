@@ -4,6 +4,7 @@
 using VhostUser.Frontend.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using VhostUser.Backend;
+using VhostUser.Unix;
 
 namespace VhostUser.Frontend.Tests;
 
@@ -97,5 +98,65 @@ public sealed class SessionTests
             Directory.Delete(directory, recursive: true);
         }
         Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void Adopt_ConnectedSocket_ServedAsTheOneFrontEndAndServeReturnsWhenItCloses()
+    {
+        var (frontendEnd, backendEnd) = UnixSocket.SocketPair();
+        frontendEnd.SetTimeout(BackendPair.Timeout);
+        var device = new FakeDevice();
+        using var daemon = new VhostUserDaemon(device, NullLoggerFactory.Instance);
+        daemon.Adopt(backendEnd.Descriptor); // libvirt-style: one end of a socketpair, already connected
+        var serving = new Thread(daemon.Serve) { IsBackground = true, Name = "daemon serving --fd" };
+        serving.Start();
+
+        using (var frontend = new VhostUserFrontend(frontendEnd))
+        using (var driver = new Driver(frontend, Driver.RingFeatures(packed: false, eventIdx: true)))
+        {
+            Assert.Equal("over --fd"u8.ToArray(), driver.Start(0).Echo("over --fd"u8.ToArray()));
+        }
+
+        Assert.True(serving.Join(BackendPair.Timeout), "Serve did not return after the front end closed the connected socket");
+        Assert.Equal(1, device.ResetCount);
+    }
+
+    [Fact]
+    public void Adopt_ListeningSocket_AcceptsFrontEnds()
+    {
+        string directory = Directory.CreateTempSubdirectory("vhostd-frontend-tests-").FullName;
+        string path = Path.Combine(directory, "inherited.sock");
+        using var listener = UnixSocket.Listen(path);
+        var device = new FakeDevice();
+        var daemon = new VhostUserDaemon(device, NullLoggerFactory.Instance);
+        daemon.Adopt(listener.Descriptor.Duplicate());
+        var serving = new Thread(daemon.Serve) { IsBackground = true, Name = "daemon accept loop" };
+        serving.Start();
+        try
+        {
+            using var frontend = VhostUserFrontend.Connect(path, BackendPair.Timeout);
+            using var driver = new Driver(frontend, Driver.RingFeatures(packed: true, eventIdx: false));
+            Assert.Equal([5], driver.Start(0).Echo([5]));
+        }
+        finally
+        {
+            daemon.Stop();
+            Assert.True(serving.Join(BackendPair.Timeout));
+            daemon.Dispose();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Adopt_SeqPacketSocket_Refused()
+    {
+        var (first, second) = UnixSocket.SocketPair(seqPacket: true);
+        using (second)
+        {
+            using var daemon = new VhostUserDaemon(new FakeDevice(), NullLoggerFactory.Instance);
+            var e = Assert.Throws<IOException>(() => daemon.Adopt(first.Descriptor));
+            Assert.Contains("not a stream socket", e.Message, StringComparison.Ordinal);
+            first.Dispose();
+        }
     }
 }

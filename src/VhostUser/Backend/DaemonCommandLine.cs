@@ -25,7 +25,7 @@ public sealed class DaemonCommandLine
     private readonly string _programName;
     private readonly string _capabilityType;
     private readonly Option<string> _socketPath = new("--socket-path") { Description = "Unix socket to create and listen on", HelpName = "PATH" };
-    private readonly Option<int?> _fd = new("--fd") { Description = "inherited listening socket to serve (instead of --socket-path)", HelpName = "N" };
+    private readonly Option<int?> _fd = new("--fd") { Description = "inherited socket to serve instead of --socket-path: a listening one, or a connected one served as the only front end", HelpName = "N" };
     private readonly Option<bool> _printCapabilities = new("--print-capabilities") { Description = "print the back-end capabilities as JSON and exit" };
     private readonly Option<LogLevel> _logLevel = new("--log-level")
     {
@@ -93,6 +93,10 @@ public sealed class DaemonCommandLine
         if (fd is < 0)
         {
             return Fail(UsageError, $"--fd {fd} is not a file descriptor number");
+        }
+        if (fd is { } inherited && CheckInheritedSocket(inherited) is { } problem)
+        {
+            return Fail(UsageError, $"--fd {inherited}: {problem}");
         }
         using var loggerFactory = CreateLoggerFactory(parse.GetValue(_logLevel));
         IReadOnlyList<DaemonEndpoint> endpoints;
@@ -178,6 +182,40 @@ public sealed class DaemonCommandLine
         }
         return 0;
     }
+
+    /// <summary>
+    /// Why the inherited fd cannot be served, or null: it must be an open stream socket, either
+    /// listening (accepted on) or connected (served as the one front end). Checked before the
+    /// devices are built, so a wrong number is a usage error, not a failure after start.
+    /// </summary>
+    private static string? CheckInheritedSocket(int number)
+    {
+        using var borrowed = new FileDescriptor(number, ownsHandle: false);
+        FileKind kind;
+        try
+        {
+            kind = borrowed.GetKind();
+        }
+        catch (IOException)
+        {
+            return "not an open socket";
+        }
+        if (kind != FileKind.Socket)
+        {
+            return $"not an open socket (a {DescribeKind(kind)})";
+        }
+        return UnixSocket.FromDescriptor(borrowed).IsStream ? null : "not a stream socket";
+    }
+
+    private static string DescribeKind(FileKind kind) => kind switch
+    {
+        FileKind.Regular => "regular file",
+        FileKind.CharacterDevice => "character device",
+        FileKind.BlockDevice => "block device",
+        FileKind.Fifo => "pipe",
+        FileKind.Anonymous => "non-socket descriptor",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     private int Fail(int code, string message)
     {

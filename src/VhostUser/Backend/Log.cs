@@ -89,4 +89,7 @@ internal static partial class Log
 
     [LoggerMessage(28, LogLevel.Warning, "queue {Queue}: chain {Id} was completed after its ring stopped; dropped (the ring that runs now never had it)")]
     public static partial void StaleCompletion(ILogger logger, int queue, ushort id);
+
+    [LoggerMessage(29, LogLevel.Information, "serving the connected socket fd {Fd}; exiting when the front end closes it")]
+    public static partial void ServingConnectedFd(ILogger logger, int fd);
 }

@@ -1,5 +1,6 @@
 // VhostUserDaemon.cs — one device on one listening socket: creates the device's queues and
-// workers once, then accepts front ends one at a time and serves each with a VhostUserBackend.
+// workers once, then accepts front ends one at a time and serves each with a VhostUserBackend
+// (or, for an inherited connected socket, serves that one front end and returns).
 // After a disconnect the device has been reset and the next connection is served (guest reboot,
 // QEMU restart, reconnect-ms). Stop() unblocks everything; Dispose removes a socket we created.
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ public sealed class VhostUserDaemon : IDisposable
     private readonly DeviceContext _context;
     private readonly Lock _lock = new();
     private UnixSocket? _listener;
+    private UnixSocket? _connected;
     private string? _createdPath;
     private VhostUserBackend? _current;
     private volatile bool _stopping;
@@ -72,21 +74,43 @@ public sealed class VhostUserDaemon : IDisposable
         Log.Listening(_logger, path);
     }
 
-    /// <summary>Serves on an inherited listening socket (--fd).</summary>
-    public void Adopt(FileDescriptor listeningSocket)
+    /// <summary>
+    /// Serves an inherited socket (--fd): a listening one is accepted on as with
+    /// <see cref="Listen"/>; a connected stream socket (one end of a socketpair, as libvirt
+    /// hands them out) is served as the one front end, and <see cref="Serve"/> returns when it
+    /// closes. Throws <see cref="IOException"/> for any other socket.
+    /// </summary>
+    public void Adopt(FileDescriptor socketFd)
     {
-        var socket = UnixSocket.FromDescriptor(listeningSocket);
-        if (!socket.IsListening)
+        var socket = UnixSocket.FromDescriptor(socketFd);
+        if (!socket.IsStream)
         {
-            throw new IOException($"fd {listeningSocket.RawValue} is not a listening socket");
+            throw new IOException($"fd {socketFd.RawValue} is not a stream socket");
         }
-        _listener = socket;
-        Log.Listening(_logger, $"fd {listeningSocket.RawValue}");
+        if (socket.IsListening)
+        {
+            _listener = socket;
+            Log.Listening(_logger, $"fd {socketFd.RawValue}");
+        }
+        else
+        {
+            _connected = socket;
+            Log.ServingConnectedFd(_logger, socketFd.RawValue);
+        }
     }
 
-    /// <summary>Accepts and serves front ends one after another until <see cref="Stop"/>.</summary>
+    /// <summary>
+    /// Accepts and serves front ends one after another until <see cref="Stop"/>; for an adopted
+    /// connected socket, serves that one connection.
+    /// </summary>
     public void Serve()
     {
+        if (_connected is { } connected)
+        {
+            _connected = null;
+            ServeConnection(connected);
+            return;
+        }
         var listener = _listener ?? throw new InvalidOperationException("call Listen or Adopt first");
         while (!_stopping)
         {
@@ -100,7 +124,7 @@ public sealed class VhostUserDaemon : IDisposable
         }
     }
 
-    /// <summary>Serves a single already connected front end until it disconnects (tests, --fd of a connected socket).</summary>
+    /// <summary>Serves a single already connected front end until it disconnects (tests, --fd of a connected socket); it owns the socket.</summary>
     public void ServeConnection(UnixSocket socket)
     {
         var backend = new VhostUserBackend(new VhostUserConnection(socket), _device, _context, _queues, _logger) { DrainTimeout = DrainTimeout };
@@ -142,6 +166,7 @@ public sealed class VhostUserDaemon : IDisposable
             worker.Dispose();
         }
         _listener?.Dispose();
+        _connected?.Dispose();
         if (_createdPath is not null)
         {
             try

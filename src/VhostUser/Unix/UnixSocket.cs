@@ -147,23 +147,26 @@ public sealed class UnixSocket : IDisposable
     }
 
     /// <summary>True if the descriptor is a listening socket (checks an inherited --fd).</summary>
-    public bool IsListening
+    public bool IsListening => GetIntOption(LibC.SO_ACCEPTCONN) is > 0;
+
+    /// <summary>True if the descriptor is a stream socket (SO_TYPE; checks an inherited --fd).</summary>
+    public bool IsStream => GetIntOption(LibC.SO_TYPE) == LibC.SOCK_STREAM;
+
+    /// <summary>An int-valued SOL_SOCKET option, or null if getsockopt fails (not a socket).</summary>
+    private int? GetIntOption(int name)
     {
-        get
+        using var lease = new FdLease(_fd);
+        int value = 0;
+        uint length = sizeof(int);
+        unsafe
         {
-            using var lease = new FdLease(_fd);
-            int value = 0;
-            uint length = sizeof(int);
-            unsafe
+            // SAFETY: value and length are locals of the sizes passed.
+            if (LibC.getsockopt(lease.Fd, LibC.SOL_SOCKET, name, &value, &length) < 0)
             {
-                // SAFETY: value and length are locals of the sizes passed.
-                if (LibC.getsockopt(lease.Fd, LibC.SOL_SOCKET, LibC.SO_ACCEPTCONN, &value, &length) < 0)
-                {
-                    return false;
-                }
+                return null;
             }
-            return value != 0;
         }
+        return value;
     }
 
     /// <summary>
