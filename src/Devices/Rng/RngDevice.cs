@@ -32,7 +32,7 @@ internal sealed class RngDevice : VirtioDevice, IDisposable
 
     /// <summary>Opens the source; throws <see cref="DaemonOptionsException"/> if it cannot be read.</summary>
     public RngDevice(RngOptions options)
-        : this(options, OpenSource(options.Source), new RateLimiter(options.Period, options.MaxBytes))
+        : this(options, OpenSource(options.Source), new RateLimiter(options.Period, options.MaxBytesPerSocket))
     {
     }
 

@@ -38,11 +38,26 @@ public sealed class DaemonInvocation
     /// Serves one device per socket: with one device, on --socket-path or --fd; with several,
     /// on --socket-path followed by the device number (PATH0 … PATH(N-1)), as vhost-device does.
     /// </summary>
-    public IReadOnlyList<DaemonEndpoint> Endpoints(IReadOnlyList<VirtioDevice> devices)
+    public IReadOnlyList<DaemonEndpoint> Endpoints(IReadOnlyList<VirtioDevice> devices) => Endpoints(devices, numbered: devices.Count > 1);
+
+    /// <summary>
+    /// As <see cref="Endpoints(IReadOnlyList{VirtioDevice})"/>, but <paramref name="numbered"/>
+    /// says whether socket paths get the device number even for one device (vhost-device-rng
+    /// numbers them whenever a count was asked for). --fd serves exactly one device.
+    /// </summary>
+    public IReadOnlyList<DaemonEndpoint> Endpoints(IReadOnlyList<VirtioDevice> devices, bool numbered)
     {
-        if (devices.Count == 1)
+        if (Fd is not null)
         {
-            return [new DaemonEndpoint(devices[0], SocketPath, Fd)];
+            if (devices.Count != 1)
+            {
+                throw new DaemonOptionsException($"--fd serves one device; {devices.Count} need --socket-path (each gets PATH0, PATH1, …)");
+            }
+            return [new DaemonEndpoint(devices[0], null, Fd)];
+        }
+        if (!numbered && devices.Count == 1)
+        {
+            return [new DaemonEndpoint(devices[0], SocketPath, null)];
         }
         if (SocketPath is null)
         {

@@ -118,6 +118,40 @@ public sealed class RngDeviceTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8 }, queue.ReadWritten(used));
     }
 
+    [Fact]
+    public void Options_MaxBytesWithSeveralSockets_DividedAsVhostDeviceRngDoes()
+    {
+        var options = RngOptions.Create("/dev/urandom", RngOptions.DefaultPeriodMilliseconds, 1000, 3);
+
+        Assert.Equal(333L, options.MaxBytesPerSocket);
+        Assert.Null(RngOptions.Create("/dev/urandom", 1000, null, 3).MaxBytesPerSocket);
+        Assert.Equal(TimeSpan.FromMilliseconds(65536), options.Period);
+    }
+
+    [Fact]
+    public void Options_MaxBytesBelowSocketCount_Refused()
+    {
+        var e = Assert.Throws<DaemonOptionsException>(() => RngOptions.Create("/dev/urandom", 1000, 2, 3));
+        Assert.Contains("--max-bytes 2 is shared by 3 sockets", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RateLimit_TwoSockets_EachGetsHalfTheBudget()
+    {
+        using var device = new RngDevice(RngOptions.Create("/dev/urandom", 60_000, 64, 2));
+        using var daemon = new InProcessDaemon(device);
+        using var driver = new DriverHarness(daemon.Frontend, VirtioFeatures.Version1);
+        var queue = driver.StartQueue(0, 8);
+
+        queue.Offer(DriverBuffer.Writable(64));
+        driver.Kick(0);
+
+        Assert.Equal(32u, driver.WaitUsed(0, Timeout).Length); // 64 bytes per minute for the daemon, 32 for this socket
+        queue.Offer(DriverBuffer.Writable(64));
+        driver.Kick(0);
+        Assert.Throws<TimeoutException>(() => driver.WaitUsed(0, TimeSpan.FromMilliseconds(300)));
+    }
+
     private static TempFile TempSource(byte[] contents)
     {
         var file = new TempFile();
