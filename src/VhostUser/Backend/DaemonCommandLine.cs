@@ -27,12 +27,13 @@ public sealed class DaemonCommandLine
     private readonly Option<string> _socketPath = new("--socket-path") { Description = "Unix socket to create and listen on", HelpName = "PATH" };
     private readonly Option<int?> _fd = new("--fd") { Description = "inherited socket to serve instead of --socket-path: a listening one, or a connected one served as the only front end", HelpName = "N" };
     private readonly Option<bool> _printCapabilities = new("--print-capabilities") { Description = "print the back-end capabilities as JSON and exit" };
-    private readonly Option<LogLevel> _logLevel = new("--log-level")
+    // A string option, so that --help shows the default as it is typed ("info"), not as the
+    // LogLevel enum prints it ("Information", which the option does not accept).
+    private readonly Option<string> _logLevel = new("--log-level")
     {
         Description = "trace, debug, info, warn, error or off",
         HelpName = "LEVEL",
-        DefaultValueFactory = _ => LogLevel.Information,
-        CustomParser = r => ParseLogLevel(r.Tokens.Count == 0 ? "" : r.Tokens[0].Value, r),
+        DefaultValueFactory = _ => "info",
     };
 
     /// <summary>Creates the command line for <paramref name="programName"/> (e.g. vhost-user-rng).</summary>
@@ -43,6 +44,14 @@ public sealed class DaemonCommandLine
     {
         _programName = programName;
         _capabilityType = capabilityType;
+        _logLevel.Validators.Add(result =>
+        {
+            string text = result.GetValueOrDefault<string>() ?? "";
+            if (ToLogLevel(text) is null)
+            {
+                result.AddError($"--log-level must be trace, debug, info, warn, error or off, not '{text}'");
+            }
+        });
         Root = new RootCommand(description) { _socketPath, _fd, _printCapabilities, _logLevel };
     }
 
@@ -98,7 +107,7 @@ public sealed class DaemonCommandLine
         {
             return Fail(UsageError, $"--fd {inherited}: {problem}");
         }
-        using var loggerFactory = CreateLoggerFactory(parse.GetValue(_logLevel));
+        using var loggerFactory = CreateLoggerFactory(ToLogLevel(parse.GetValue(_logLevel) ?? "info") ?? LogLevel.Information);
         IReadOnlyList<DaemonEndpoint> endpoints;
         try
         {
@@ -243,19 +252,15 @@ public sealed class DaemonCommandLine
         }
     });
 
-    private static LogLevel ParseLogLevel(string text, System.CommandLine.Parsing.ArgumentResult result)
+    /// <summary>The level a --log-level word names, or null for any other word.</summary>
+    private static LogLevel? ToLogLevel(string text) => text.ToLowerInvariant() switch
     {
-        switch (text.ToLowerInvariant())
-        {
-            case "trace": return LogLevel.Trace;
-            case "debug": return LogLevel.Debug;
-            case "info": return LogLevel.Information;
-            case "warn": return LogLevel.Warning;
-            case "error": return LogLevel.Error;
-            case "off": return LogLevel.None;
-            default:
-                result.AddError($"--log-level must be trace, debug, info, warn, error or off, not '{text}'");
-                return LogLevel.Information;
-        }
-    }
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "info" => LogLevel.Information,
+        "warn" => LogLevel.Warning,
+        "error" => LogLevel.Error,
+        "off" => LogLevel.None,
+        _ => null,
+    };
 }

@@ -38,14 +38,20 @@ public sealed class RngCommandLineTests : IDisposable
         Assert.Equal(0, exitCode);
         Assert.Matches(@"--period\s+<MS>.*\[default: 65536\]", output);
         Assert.Contains("-c, --socket-count", output, StringComparison.Ordinal);
+        Assert.Matches(@"--log-level\s+<LEVEL>.*\[default: info\]", output); // the word the option takes, not "Information"
+        Assert.DoesNotContain("Information", output, StringComparison.Ordinal);
     }
 
     [SkippableTheory]
     [InlineData("--max-bytes 1 --socket-count 2", "--max-bytes 1 is shared by 2 sockets")]
     [InlineData("--period 65537", "--period must be 1 to 65536 ms")]
+    [InlineData("--log-level loud", "--log-level must be trace, debug, info, warn, error or off, not 'loud'")]
+    [InlineData("--rng-source /etc", "--rng-source /etc is a directory")]
+    [InlineData("--fd 77", "--fd 77: not an open socket")]
     public void Daemon_BadOption_ExitTwoWithOneLine(string options, string expected)
     {
-        var (exitCode, output) = Run(["--socket-path", SocketPath, .. options.Split(' ')]);
+        string[] arguments = options.StartsWith("--fd", StringComparison.Ordinal) ? options.Split(' ') : ["--socket-path", SocketPath, .. options.Split(' ')];
+        var (exitCode, output) = Run(arguments);
 
         Assert.Equal(2, exitCode);
         Assert.Contains(expected, output, StringComparison.Ordinal);
