@@ -94,11 +94,18 @@ public sealed partial class VhostUserBackend
             SendFailure(message);
             return;
         }
-        if (!replied && message.Header.NeedsReply)
+        if (!replied && WantsReplyAck(message))
         {
             _connection.Reply((uint)message.Request, new U64Payload(0));
         }
     }
+
+    /// <summary>
+    /// NEED_REPLY asks for a reply-ack only once REPLY_ACK was negotiated (rst "REPLY_ACK";
+    /// vhost-user-protocol.md §9). Before that, a front end does not read one, and an unsolicited
+    /// reply would be taken as the answer to its next request.
+    /// </summary>
+    private bool WantsReplyAck(ReceivedMessage m) => m.Header.NeedsReply && HasProtocolFeature(ProtocolFeatures.ReplyAck);
 
     private static bool IsRefusal(Exception e) =>
         e is ProtocolException { IsFatal: false } or GuestMemoryException or VirtqueueException or IOException;
@@ -146,7 +153,12 @@ public sealed partial class VhostUserBackend
         throw new ProtocolException(Enum.IsDefined(m.Request) ? ProtocolError.Unsupported : ProtocolError.UnknownRequest, what);
     }
 
-    /// <summary>Sends the failure form of the request's reply, or a failed reply-ack.</summary>
+    /// <summary>
+    /// Sends the failure form of the request's reply, or a failed reply-ack. Requests whose reply
+    /// the spec always requires get it; the rest get a failed reply-ack only when one was asked
+    /// for (<see cref="WantsReplyAck"/>). SET_LOG_BASE is one of the rest: its reply is required
+    /// only with LOG_SHMFD, which is never offered, and QEMU reads none without it.
+    /// </summary>
     private void SendFailure(ReceivedMessage m)
     {
         uint request = m.Header.Request;
@@ -166,13 +178,13 @@ public sealed partial class VhostUserBackend
                 break;
             case FrontendRequest.GetFeatures or FrontendRequest.GetProtocolFeatures or FrontendRequest.GetQueueNum
                 or FrontendRequest.GetMaxMemSlots or FrontendRequest.GetStatus or FrontendRequest.IotlbMsg
-                or FrontendRequest.SetLogBase or FrontendRequest.PostcopyAdvise or FrontendRequest.PostcopyListen
+                or FrontendRequest.PostcopyAdvise or FrontendRequest.PostcopyListen
                 or FrontendRequest.PostcopyEnd or FrontendRequest.SetDeviceStateFd or FrontendRequest.CheckDeviceState
                 or FrontendRequest.GetSharedObject:
                 _connection.Reply(request, new U64Payload(1));
                 break;
             default:
-                if (m.Header.NeedsReply)
+                if (WantsReplyAck(m))
                 {
                     _connection.Reply(request, new U64Payload(1));
                 }

@@ -15,7 +15,10 @@ public readonly record struct MessageHeader(uint Request, HeaderFlags Flags, uin
     public bool IsValid => (Flags & HeaderFlags.VersionMask) == HeaderFlags.Version1
         && (Flags & ~(HeaderFlags.VersionMask | HeaderFlags.Reply | HeaderFlags.NeedReply)) == 0;
 
-    /// <summary>True if the sender asked for a reply-ack.</summary>
+    /// <summary>
+    /// True if the NEED_REPLY flag is set. It asks for a reply-ack only once REPLY_ACK was
+    /// negotiated (vhost-user-protocol.md §9); the back end checks that too.
+    /// </summary>
     public bool NeedsReply => (Flags & HeaderFlags.NeedReply) != 0;
 
     /// <summary>True for a reply.</summary>

@@ -84,7 +84,7 @@ internal static partial class HostileRows
         Ack(rows, "SET_INFLIGHT_FD", FrontendRequest.SetInflightFd, Raw.Bytes(new InflightRegion(4096, 0, 2, 8, 0)), eventFds: 1);
         Ack(rows, "GPU_SET_SOCKET", FrontendRequest.GpuSetSocket, [], eventFds: 1);
         Ack(rows, "VRING_KICK (in-band, never offered)", FrontendRequest.VringKick, Raw.State(0, 0));
-        Error(rows, "SET_LOG_BASE", FrontendRequest.SetLogBase, Raw.Bytes(new LogRegion(4096, 0)), U64Failure, eventFds: 1);
+        Ack(rows, "SET_LOG_BASE", FrontendRequest.SetLogBase, Raw.Bytes(new LogRegion(4096, 0)), eventFds: 1);
         Error(rows, "IOTLB_MSG", FrontendRequest.IotlbMsg, new byte[32], U64Failure);
         Error(rows, "POSTCOPY_ADVISE", FrontendRequest.PostcopyAdvise, [], U64Failure);
         Error(rows, "POSTCOPY_LISTEN", FrontendRequest.PostcopyListen, [], U64Failure);
