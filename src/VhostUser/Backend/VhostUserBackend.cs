@@ -86,6 +86,11 @@ public sealed partial class VhostUserBackend
         bool replied;
         try
         {
+            if (message.FdsTruncated)
+            {
+                throw new ProtocolException(ProtocolError.WrongFdCount,
+                    $"{message.Request} carried more than {Unix.UnixSocket.MaxFdsPerMessage} fds; all were closed");
+            }
             replied = Handle(message);
         }
         catch (Exception e) when (IsRefusal(e))

@@ -10,12 +10,19 @@ public sealed class ReceivedMessage : IDisposable
 {
     private readonly byte[] _buffer;
 
-    internal ReceivedMessage(MessageHeader header, byte[] buffer, ReceivedFds fds)
+    internal ReceivedMessage(MessageHeader header, byte[] buffer, ReceivedFds fds, bool fdsTruncated = false)
     {
         Header = header;
         _buffer = buffer;
         Fds = fds;
+        FdsTruncated = fdsTruncated;
     }
+
+    /// <summary>
+    /// True if more fds came with the message than a receive accepts (MSG_CTRUNC): none of them
+    /// is in <see cref="Fds"/> (all were closed), and the message should be refused.
+    /// </summary>
+    public bool FdsTruncated { get; }
 
     /// <summary>The header.</summary>
     public MessageHeader Header { get; }

@@ -4,7 +4,9 @@
 // Receive order (as rust-vmm's connection.rs): the header first, with the fds attached to its
 // first byte (vhost-user rst: fds ride on the header's sendmsg), then exactly Size payload bytes.
 // A header that is invalid or announces an oversized payload leaves the stream unusable, so it
-// is a fatal ProtocolException and the caller closes the connection.
+// is a fatal ProtocolException and the caller closes the connection. Too many fds (MSG_CTRUNC)
+// do not: the bytes are all there, so the message is read whole, carries none of its fds, and is
+// marked (ReceivedMessage.FdsTruncated) for the receiver to refuse.
 using System.Runtime.InteropServices;
 using VhostUser.Protocol.Messages;
 using VhostUser.Unix;
@@ -22,6 +24,7 @@ public sealed class VhostUserConnection : IDisposable
     private readonly List<FileDescriptor> _fds = new(8);
     private readonly byte[] _header = new byte[MessageHeader.WireSize];
     private readonly Lock _sendLock = new();
+    private bool _fdsTruncated;
 
     /// <summary>Wraps a connected socket; the connection owns it.</summary>
     public VhostUserConnection(UnixSocket socket) => _socket = socket;
@@ -36,6 +39,7 @@ public sealed class VhostUserConnection : IDisposable
     public ReceivedMessage? Receive()
     {
         _fds.Clear();
+        _fdsTruncated = false;
         try
         {
             if (!ReceiveExactly(_header, allowEof: true))
@@ -56,7 +60,7 @@ public sealed class VhostUserConnection : IDisposable
             ReceiveExactly(_buffer.AsSpan(0, (int)header.Size), allowEof: false);
             var fds = new ReceivedFds(_fds);
             _fds.Clear();
-            return new ReceivedMessage(header, _buffer, fds);
+            return new ReceivedMessage(header, _buffer, fds, _fdsTruncated);
         }
         catch
         {
@@ -115,7 +119,8 @@ public sealed class VhostUserConnection : IDisposable
         int total = 0;
         while (total < destination.Length)
         {
-            int n = _socket.Receive(destination[total..], _fds);
+            int n = _socket.Receive(destination[total..], _fds, out bool truncated);
+            _fdsTruncated |= truncated;
             if (n == 0)
             {
                 if (allowEof && total == 0)

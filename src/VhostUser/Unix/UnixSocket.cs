@@ -1,6 +1,7 @@
 // UnixSocket.cs — a blocking AF_UNIX stream (or seqpacket) socket that carries file descriptors.
 // Received fds are wrapped in FileDescriptor objects at once (MSG_CMSG_CLOEXEC set); a truncated
-// control message (MSG_CTRUNC) is an error because fds would have been lost.
+// control message (MSG_CTRUNC: more fds than MaxFdsPerMessage) hands out none of them, and is
+// reported to the caller, which may refuse the message and keep reading the stream.
 using System.Runtime.InteropServices;
 using System.Text;
 using VhostUser.Unix.Interop;
@@ -232,9 +233,27 @@ public sealed class UnixSocket : IDisposable
     /// <summary>
     /// One recvmsg into <paramref name="buffer"/>. Received fds are appended to
     /// <paramref name="fds"/> (or closed when it is null). Returns the byte count; 0 means the
-    /// peer closed the connection.
+    /// peer closed the connection. Throws <see cref="IOException"/> if more fds came than
+    /// <see cref="MaxFdsPerMessage"/> (MSG_CTRUNC); the overload with an out flag reports it instead.
     /// </summary>
     public int Receive(Span<byte> buffer, List<FileDescriptor>? fds)
+    {
+        int n = Receive(buffer, fds, out bool fdsTruncated);
+        if (fdsTruncated)
+        {
+            throw new IOException($"recvmsg: control data truncated (more than {MaxFdsPerMessage} fds sent); the fds were closed");
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// As <see cref="Receive(Span{byte}, List{FileDescriptor})"/>, but too many fds (MSG_CTRUNC)
+    /// set <paramref name="fdsTruncated"/> instead of throwing. None of those fds is handed out:
+    /// the kernel closed the ones that did not fit and the ones that did are closed here. The
+    /// bytes are unaffected — on a stream socket truncation only drops ancillary data — so the
+    /// caller can go on reading the stream and refuse just the message.
+    /// </summary>
+    public int Receive(Span<byte> buffer, List<FileDescriptor>? fds, out bool fdsTruncated)
     {
         using var lease = new FdLease(_fd);
         int controlSize = LibC.CmsgSpace(sizeof(int) * MaxFdsPerMessage);
@@ -266,6 +285,7 @@ public sealed class UnixSocket : IDisposable
                 controlSize = (int)msg.msg_controllen;
             }
         }
+        fdsTruncated = false;
         if (n < 0)
         {
             int errno = LibC.LastErrno;
@@ -276,13 +296,9 @@ public sealed class UnixSocket : IDisposable
             ThrowHelper.ThrowIOError("recvmsg", errno);
         }
         // On MSG_CTRUNC some fds were lost: close the ones that arrived rather than hand out a
-        // partial set (the message promises they were closed).
-        bool truncated = (flags & LibC.MSG_CTRUNC) != 0;
-        int received = CollectFds(control[..Math.Min(controlSize, control.Length)], truncated ? null : fds);
-        if (truncated)
-        {
-            throw new IOException($"recvmsg: control data truncated (more than {MaxFdsPerMessage} fds sent); {received} fds closed");
-        }
+        // partial set.
+        fdsTruncated = (flags & LibC.MSG_CTRUNC) != 0;
+        CollectFds(control[..Math.Min(controlSize, control.Length)], fdsTruncated ? null : fds);
         return (int)n;
     }
 

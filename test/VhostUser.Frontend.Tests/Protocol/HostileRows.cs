@@ -61,11 +61,17 @@ internal static partial class HostileRows
             Raw.SendLyingHeader(s.Frontend, (uint)FrontendRequest.SetFeatures, HeaderFlags.Version1 | HeaderFlags.NeedReply, 8, [1, 2, 3, 4]);
             s.Frontend.Connection.Socket.Shutdown();
         });
-        Closed(rows, "33 fds on one message (MSG_CTRUNC)", s =>
+        // MSG_CTRUNC drops only ancillary data: the stream is intact, so just the message is refused.
+        rows.Add("33 fds on one message (MSG_CTRUNC)", new HostileRow(FrontendRequest.SetOwner, Outcome.FailedAck, s =>
         {
             var header = Raw.Bytes(MessageHeader.ForRequest((uint)FrontendRequest.SetOwner, 0, needReply: true));
             s.Frontend.Connection.Socket.SendUnchecked(header, s.EventFds(UnixSocket.MaxFdsPerMessage + 1));
-        });
+        }));
+        rows.Add("GET_CONFIG with 40 fds (MSG_CTRUNC), payload after them", new HostileRow(FrontendRequest.GetConfig, Outcome.ErrorReply, s =>
+        {
+            byte[] message = [.. Raw.Bytes(MessageHeader.ForRequest((uint)FrontendRequest.GetConfig, ConfigSpaceHeader.WireSize + 4)), .. Raw.Config(0, 4, 4)];
+            s.Frontend.Connection.Socket.SendUnchecked(message, s.EventFds(40));
+        }, EmptyConfig));
         Ack(rows, "unknown request with a 4096-byte payload", (FrontendRequest)1000, new byte[VhostUserConnection.MaxPayloadSize]);
     }
 

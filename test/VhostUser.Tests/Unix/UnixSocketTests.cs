@@ -91,6 +91,38 @@ public sealed class UnixSocketTests
     }
 
     [Fact]
+    public void Receive_MoreFdsThanControlBufferHolds_ReportsCtruncAndTheBytesArriveWhole()
+    {
+        var (a, b) = UnixSocket.SocketPair();
+        using (a)
+        using (b)
+        {
+            var fds = Enumerable.Range(0, UnixSocket.MaxFdsPerMessage + 8).Select(_ => EventFd.Create().Descriptor).ToArray();
+            a.SendUnchecked([1, 2, 3, 4, 5, 6], fds);
+            a.Send([7]);
+            var received = new List<FileDescriptor>();
+            var buffer = new byte[7];
+
+            int total = b.Receive(buffer.AsSpan(0, 2), received, out bool truncated);
+            bool truncatedLater = false;
+            while (total < buffer.Length)
+            {
+                total += b.Receive(buffer.AsSpan(total), received, out bool again);
+                truncatedLater |= again;
+            }
+
+            Assert.True(truncated);
+            Assert.False(truncatedLater);
+            Assert.Empty(received);
+            Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7 }, buffer); // no byte lost with the fds
+            foreach (var fd in fds)
+            {
+                fd.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void Receive_PeerClosed_ReturnsZero()
     {
         var (a, b) = UnixSocket.SocketPair();
