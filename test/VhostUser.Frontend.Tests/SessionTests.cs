@@ -23,6 +23,29 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public void SetStatusZero_AfterRingsStopped_DeviceKeptAndRingsRestartWhereTheyStopped()
+    {
+        // QEMU's stop/cont: vhost_dev_stop sends GET_VRING_BASE per ring, then SET_STATUS 0; on
+        // cont it starts the rings again at those bases and sets the status bits again.
+        using var pair = new BackendPair(new FakeDevice());
+        using var driver = new Driver(pair.Frontend, Driver.RingFeatures(packed: true, eventIdx: true));
+        var ring = driver.Start(0);
+        pair.Frontend.SetStatus(0x0F);
+        Assert.Equal([1], ring.Echo([1]));
+        uint stoppedAt = pair.Frontend.GetVringBase(0);
+
+        pair.Frontend.SetStatus(0);
+
+        Assert.Equal(0, pair.Frontend.GetStatus());
+        Assert.Equal(0, pair.Device.ResetCount); // not a device reset: see VhostUserBackend.SetStatus
+        pair.Frontend.SetFeatures(driver.Features);
+        ring.Restart(stoppedAt);
+        pair.Frontend.SetStatus(0x0F);
+        Assert.Equal([2], ring.Echo([2]));
+        Assert.Equal(0x8004_8004u, pair.Frontend.GetVringBase(0)); // two echoes of two slots each
+    }
+
+    [Fact]
     public void ResetDevice_RingsRunning_RingsStoppedDeviceResetSessionKept()
     {
         using var pair = new BackendPair(new FakeDevice(queueCount: 2));

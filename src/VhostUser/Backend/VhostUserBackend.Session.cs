@@ -41,6 +41,15 @@ public sealed partial class VhostUserBackend
         return false;
     }
 
+    /// <summary>
+    /// SET_STATUS records the status byte for GET_STATUS (STATUS feature; vhost-user-protocol.md
+    /// §13). Status 0 is not a device reset here. QEMU's vhost_user_reset_status sends it at the
+    /// end of vhost_dev_stop, after GET_VRING_BASE stopped every ring, and vhost_dev_stop runs for
+    /// a guest reset and for a VM stop alike; after a stop QEMU restarts the rings at the bases it
+    /// saved and expects the device as it left it (the 2023 qemu-devel thread on
+    /// vhost_user_reset_status notes that no back end treats SET_STATUS 0 as a reset). So the
+    /// rings are already stopped, and the device keeps its state; RESET_DEVICE resets it.
+    /// </summary>
     private bool SetStatus(ReceivedMessage m)
     {
         ExpectNoFds(m);

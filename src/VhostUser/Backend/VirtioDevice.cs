@@ -109,8 +109,12 @@ public abstract class VirtioDevice
     public virtual bool OnQueueStopping(DeviceQueue queue) => false;
 
     /// <summary>
-    /// Returns the device to its initial state: on RESET_DEVICE, when the driver resets the
-    /// device (status 0 with every ring stopped), and when the front end disconnects.
+    /// Returns the device to its initial state: on RESET_DEVICE and RESET_OWNER, and when the
+    /// front end disconnects. Not on SET_STATUS 0: QEMU sends that from vhost_dev_stop, which runs
+    /// on a guest reset but also when the VM is merely stopped (stop/cont, the source side of a
+    /// migration), and then starts the rings again at the bases it saved; a reset there would
+    /// drop device state (vsock connections, fs inodes) on every pause. See
+    /// VhostUserBackend.Session.cs.
     /// </summary>
     public virtual void Reset()
     {
