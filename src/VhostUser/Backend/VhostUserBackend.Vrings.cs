@@ -53,6 +53,14 @@ public sealed partial class VhostUserBackend
         ExpectNoFds(m);
         var address = m.Read<VringAddress>();
         GetQueue(address.Index, m.Request);
+        // VHOST_VRING_F_LOG asks us to log used-ring writes into the dirty log (§12). We keep no
+        // log (neither LOG_ALL nor LOG_SHMFD is offered, so QEMU never migrates with us and never
+        // sets it): accepting it would promise a log that is never written.
+        if ((address.Flags & VringAddress.FlagLog) != 0)
+        {
+            throw new ProtocolException(ProtocolError.FeatureNotNegotiated,
+                $"SET_VRING_ADDR: queue {address.Index} asks for used-ring logging (VHOST_VRING_F_LOG); this back end does no dirty logging");
+        }
         var ring = _rings[address.Index];
         if (ring.Started && ring.Address is { } current && !SameAreas(current, address))
         {

@@ -62,6 +62,8 @@ internal static partial class HostileRows
         Ack(rows, "SET_VRING_KICK before SET_VRING_NUM", FrontendRequest.SetVringKick, Raw.FileIndex(0), eventFds: 1, setup: s => s.Frontend.SetVringAddr(0, s.Ring.UserAddresses));
         Ack(rows, "SET_VRING_KICK before SET_VRING_ADDR", FrontendRequest.SetVringKick, Raw.FileIndex(0), eventFds: 1, setup: s => s.Frontend.SetVringNum(0, 8));
         AckWith(rows, "SET_VRING_ADDR flags bit 1", FrontendRequest.SetVringAddr, s => Raw.Bytes(s.RingAddress with { Flags = 2 }));
+        AckWith(rows, "SET_VRING_ADDR with VHOST_VRING_F_LOG (no dirty logging)", FrontendRequest.SetVringAddr,
+            s => Raw.Bytes(s.RingAddress with { Flags = VringAddress.FlagLog, LogGuestAddress = 0x8000 }));
         AckWithRing(rows, "descriptor table not in the memory table", s => s.RingAddress with { DescriptorUserAddress = Unmapped });
         AckWithRing(rows, "available ring not in the memory table", s => s.RingAddress with { AvailUserAddress = Unmapped });
         AckWithRing(rows, "used ring runs past the region end", s => s.RingAddress with { UsedUserAddress = SharedGuestMemory.UserAddressBase + (1 << 20) - 16 });
