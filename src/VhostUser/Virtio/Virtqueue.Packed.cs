@@ -136,6 +136,10 @@ public sealed partial class Virtqueue
         bool valid = _signalledUsedValid;
         _usedSinceSignal = 0;
         _signalledUsedValid = true;
+        if (IsEmptyForNotifyOnEmpty())
+        {
+            return true; // even past DISABLE or an unreached DESC event, as QEMU's virtio_should_notify
+        }
         if (flags == PackedRing.EventFlagsDisable)
         {
             return false;

@@ -144,18 +144,21 @@ public sealed partial class Virtqueue
     private bool NeedsNotificationSplit()
     {
         var avail = _driverArea.Span;
-        if (_notifyOnEmpty && _inFlightCount == 0 && ReadUInt16(avail, SplitRing.AvailIndexOffset) == _nextAvail)
-        {
-            return true;
-        }
+        bool empty = IsEmptyForNotifyOnEmpty();
         if (!_eventIdx)
         {
-            return (ReadUInt16(avail, SplitRing.AvailFlagsOffset) & SplitRing.AvailNoInterrupt) == 0;
+            return empty || (ReadUInt16(avail, SplitRing.AvailFlagsOffset) & SplitRing.AvailNoInterrupt) == 0;
         }
+        // Every decision moves the signalled position, a NOTIFY_ON_EMPTY one too: the next
+        // decision's window starts here, or an event this one already covered fires again.
         ushort old = _signalledUsed;
         bool valid = _signalledUsedValid;
         _signalledUsed = _nextUsed;
         _signalledUsedValid = true;
+        if (empty)
+        {
+            return true;
+        }
         ushort usedEvent = ReadUInt16(avail, SplitRing.UsedEventOffset(Size));
         return !valid || SplitRing.NeedEvent(usedEvent, _nextUsed, old);
     }

@@ -266,6 +266,14 @@ public sealed partial class Virtqueue
         return _packed ? NeedsNotificationPacked() : NeedsNotificationSplit();
     }
 
+    /// <summary>
+    /// NOTIFY_ON_EMPTY (virtio spec, legacy reserved bit 24): with it negotiated the device must
+    /// notify when it runs out of available buffers, whatever the driver's suppression (NO_INTERRUPT,
+    /// used_event, the packed driver event). "Out" means nothing available and nothing in flight,
+    /// as QEMU's virtio_should_notify reads it, for split and packed rings alike.
+    /// </summary>
+    private bool IsEmptyForNotifyOnEmpty() => _notifyOnEmpty && _inFlightCount == 0 && !HasAvailable();
+
     private void EnsureStarted()
     {
         if (!_started)

@@ -151,6 +151,60 @@ public sealed class NotificationTests
     }
 
     [Fact]
+    public void NeedsNotification_SplitEventIdxAfterANotifyOnEmpty_DoesNotFireForTheEventItCovered()
+    {
+        using var h = QueueHarness.Create(packed: false, eventIdx: true, size: 8, extra: VirtioFeatures.NotifyOnEmpty);
+        h.Driver.Offer(OneByte);
+        h.Device.AddUsed(h.Pop(), 0); // used.idx 1
+        h.Driver.SetUsedEvent(5);
+        Assert.True(h.Device.NeedsNotification()); // the first decision after start
+        h.Driver.Offer(OneByte);
+        h.Device.AddUsed(h.Pop(), 0); // used.idx 2: the ring is empty
+        Assert.True(h.Device.NeedsNotification()); // NOTIFY_ON_EMPTY, although used_event is 5
+
+        h.Driver.SetUsedEvent(1); // an event that the interrupt for used.idx 2 already covered
+        h.Driver.Offer(OneByte);
+        h.Driver.Offer(OneByte);
+        h.Device.AddUsed(h.Pop(), 0); // used.idx 3, one buffer still available
+
+        Assert.False(h.Device.NeedsNotification());
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    public void NeedsNotification_PackedNotifyOnEmpty_NotifiesDespiteDisableOnceTheQueueIsEmpty(bool eventIdx, bool notifyOnEmpty)
+    {
+        using var h = QueueHarness.Create(packed: true, eventIdx, extra: notifyOnEmpty ? VirtioFeatures.NotifyOnEmpty : VirtioFeatures.None);
+        h.Driver.Offer(OneByte);
+        h.Driver.Offer(OneByte);
+        h.Driver.DisableInterrupts();
+        h.Device.AddUsed(h.Pop(), 0);
+        Assert.False(h.Device.NeedsNotification()); // a buffer is still available: not empty
+
+        h.Device.AddUsed(h.Pop(), 0);
+
+        Assert.Equal(notifyOnEmpty, h.Device.NeedsNotification()); // nothing available, nothing in flight
+    }
+
+    [Fact]
+    public void NeedsNotification_PackedNotifyOnEmptyWithChainInFlight_StaysSuppressed()
+    {
+        using var h = QueueHarness.Create(packed: true, extra: VirtioFeatures.NotifyOnEmpty);
+        h.Driver.Offer(OneByte);
+        h.Driver.Offer(OneByte);
+        h.Driver.DisableInterrupts();
+        var held = h.Pop();
+        h.Device.AddUsed(h.Pop(), 0);
+
+        Assert.False(h.Device.NeedsNotification()); // the device still holds a chain
+        h.Device.AddUsed(held, 0);
+        Assert.True(h.Device.NeedsNotification());
+    }
+
+    [Fact]
     public void NeedsNotification_SplitNotifyOnEmptyWithChainInFlight_StaysSuppressed()
     {
         using var h = QueueHarness.Create(packed: false, extra: VirtioFeatures.NotifyOnEmpty);
