@@ -30,18 +30,21 @@ public sealed class ConfigTests
         Assert.Equal(new byte[] { 0x44, 0x45, 0x46 }, pair.Frontend.GetConfig(4, 3));
     }
 
-    [Fact]
-    public void GetConfig_PastDeviceConfigSize_ReadsZeros()
+    [Theory]
+    [InlineData(20u, 12u)]  // straddles the end
+    [InlineData(0u, 25u)]   // one byte too many
+    [InlineData(100u, 156u)] // wholly past it
+    public void GetConfig_PastDeviceConfigSize_RefusedWithAZeroSizeReply(uint offset, uint size)
     {
         using var pair = new BackendPair(new FakeDevice(configSize: 24));
         pair.Frontend.Negotiate();
 
-        var straddling = pair.Frontend.GetConfig(20, 12);
-        var beyond = pair.Frontend.GetConfig(100, 156);
+        // rst GET_CONFIG: a zero-size reply is the error; libvhost-user refuses the same way, and
+        // a front end learns the size by asking (vhost-user-probe does).
+        var e = Assert.Throws<ProtocolException>(() => pair.Frontend.GetConfig(offset, size));
 
-        Assert.Equal(new byte[] { 0x54, 0x55, 0x56, 0x57, 0, 0, 0, 0, 0, 0, 0, 0 }, straddling);
-        Assert.All(beyond, b => Assert.Equal(0, b));
-        Assert.Equal(156, beyond.Length);
+        Assert.Equal(ProtocolError.DeviceError, e.Error);
+        Assert.Equal(new byte[] { 0x54, 0x55, 0x56, 0x57 }, pair.Frontend.GetConfig(20, 4)); // the connection goes on
     }
 
     [Fact]

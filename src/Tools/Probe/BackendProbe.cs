@@ -4,10 +4,10 @@
 // be asked what it offers and left as it was.
 //
 // Config size: vhost-user does not say how large a device's config space is, and back ends built
-// on libvhost-user refuse a GET_CONFIG larger than their config (a zero-size reply; the
-// connection goes on). Without --config-size the probe asks for common sizes, largest first, and
-// keeps the first one accepted. Back ends that accept any size up to 256 (ours: bytes past the
-// device's config read as zero) answer the first try.
+// on libvhost-user, and ours, refuse a GET_CONFIG larger than their config (a zero-size reply;
+// the connection goes on). Without --config-size the probe asks for common sizes, largest first,
+// and keeps the first one accepted. A back end that accepts any size up to 256 (reading zeros
+// past its config) answers the first try, and the probe then prints 256 bytes.
 using VhostUser.Frontend;
 using VhostUser.Protocol;
 

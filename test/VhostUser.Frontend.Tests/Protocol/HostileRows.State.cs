@@ -113,6 +113,7 @@ internal static partial class HostileRows
         Ack(rows, "SET_STATUS 0x100", FrontendRequest.SetStatus, Raw.U64(0x100));
         Error(rows, "GET_CONFIG offset 250 size 8 (past 256)", FrontendRequest.GetConfig, Raw.Config(250, 8, 8), EmptyConfig);
         Error(rows, "GET_CONFIG size 257", FrontendRequest.GetConfig, Raw.Config(0, 257, 257), EmptyConfig);
+        Error(rows, "GET_CONFIG past the device's 16 bytes", FrontendRequest.GetConfig, Raw.Config(8, 16, 16), EmptyConfig);
         Error(rows, "GET_CONFIG flags 2", FrontendRequest.GetConfig, Raw.Config(0, 4, 4, flags: 2), EmptyConfig);
         Ack(rows, "SET_CONFIG offset 250 size 8 (past 256)", FrontendRequest.SetConfig, Raw.Config(250, 8, 8));
     }
