@@ -1,7 +1,8 @@
 // FeatureNames.cs — names for the bits a back end offers: the device-independent virtio bits
 // (virtqueues.md §1, virtio spec "Reserved Feature Bits") plus the vhost bits sharing the word
-// (vhost-user-protocol.md §7), and the protocol feature bits 0–23 (vhost-user-protocol.md §6).
-// The probe does not know the device type, so device-specific bits print as "bit N".
+// (vhost-user-protocol.md §7), the device-specific bits of the device type given with --device
+// (DeviceFeatureNames), and the protocol feature bits 0–23 (vhost-user-protocol.md §6). Bits
+// without a name print as "bit N".
 namespace VhostUser.Tools.Probe;
 
 internal static class FeatureNames
@@ -35,9 +36,12 @@ internal static class FeatureNames
         "GET_VRING_BASE_INFLIGHT", "GPA_ADDRESSES", "SHMEM", "GET_VRING_BASE_SKIP_DRAIN",
     ];
 
-    /// <summary>Names of the set bits of a GET_FEATURES word, lowest bit first.</summary>
-    public static IReadOnlyList<string> Virtio(ulong features) =>
-        Names(features, bit => CommonBits.TryGetValue(bit, out string? name) ? name : null);
+    /// <summary>
+    /// Names of the set bits of a GET_FEATURES word, lowest bit first; device-specific bits by
+    /// the names of <paramref name="deviceType"/> (blk, net, …) when given.
+    /// </summary>
+    public static IReadOnlyList<string> Virtio(ulong features, string? deviceType = null) =>
+        Names(features, bit => CommonBits.TryGetValue(bit, out string? name) ? name : DeviceFeatureNames.Name(deviceType, bit));
 
     /// <summary>Names of the set bits of a GET_PROTOCOL_FEATURES word, lowest bit first.</summary>
     public static IReadOnlyList<string> Protocol(ulong features) =>

@@ -18,12 +18,17 @@ internal sealed class ProbeCommandLine
     private readonly Option<int?> _configSize = new("--config-size") { Description = "GET_CONFIG size in bytes (1..256; default: the largest common size the back end accepts)", HelpName = "N" };
     private readonly Option<int> _timeout = new("--timeout") { Description = "how long to wait for each reply, in milliseconds", HelpName = "MS", DefaultValueFactory = _ => 5000 };
     private readonly Option<bool> _json = new("--json") { Description = "print the report as JSON" };
+    private readonly Option<string> _device = new("--device")
+    {
+        Description = $"name the device-specific feature bits as this device type's ({string.Join(", ", DeviceFeatureNames.Types)})",
+        HelpName = "TYPE",
+    };
     private readonly RootCommand _root;
 
     public ProbeCommandLine() =>
         _root = new RootCommand("Connects to a vhost-user back end, negotiates as QEMU does (no rings) and prints what it offers.")
         {
-            _socketPath, _configSize, _timeout, _json,
+            _socketPath, _configSize, _timeout, _json, _device,
         };
 
     /// <summary>Runs the probe; returns the exit code.</summary>
@@ -41,7 +46,7 @@ internal sealed class ProbeCommandLine
             {
                 throw new DaemonOptionsException($"{parse.Errors[0].Message.TrimEnd('.')} (see --help)");
             }
-            options = ProbeOptions.Create(parse.GetValue(_socketPath), parse.GetValue(_configSize), parse.GetValue(_timeout), parse.GetValue(_json));
+            options = ProbeOptions.Create(parse.GetValue(_socketPath), parse.GetValue(_configSize), parse.GetValue(_timeout), parse.GetValue(_json), parse.GetValue(_device));
         }
         catch (DaemonOptionsException e)
         {
@@ -57,7 +62,9 @@ internal sealed class ProbeCommandLine
         {
             using var frontend = VhostUserFrontend.Connect(options.SocketPath, options.Timeout);
             var report = BackendProbe.Run(frontend, options.ConfigSize);
-            output.Write(options.Json ? ReportWriter.Json(options.SocketPath, report) : ReportWriter.Text(options.SocketPath, report));
+            output.Write(options.Json
+                ? ReportWriter.Json(options.SocketPath, report, options.DeviceType)
+                : ReportWriter.Text(options.SocketPath, report, options.DeviceType));
             return 0;
         }
         catch (Exception e) when (e is IOException or SocketException or ProtocolException)

@@ -11,13 +11,17 @@ internal static class ReportWriter
 {
     private const string Indent = "                   ";
 
-    /// <summary>The report as text, one labelled item per line.</summary>
-    public static string Text(string socketPath, ProbeReport report)
+    /// <summary>The report as text, one labelled item per line (device bits named for <paramref name="deviceType"/>).</summary>
+    public static string Text(string socketPath, ProbeReport report, string? deviceType = null)
     {
         var text = new StringBuilder();
         Line(text, "socket", socketPath);
+        if (deviceType is not null)
+        {
+            Line(text, "device", $"{deviceType} (from --device)");
+        }
         Line(text, "features", Hex((ulong)report.Features));
-        text.Append(Indent).AppendJoin(", ", FeatureNames.Virtio((ulong)report.Features)).Append('\n');
+        text.Append(Indent).AppendJoin(", ", FeatureNames.Virtio((ulong)report.Features, deviceType)).Append('\n');
         if ((report.Features & VirtioFeatures.ProtocolFeatures) == 0)
         {
             Line(text, "protocol features", "(not offered)");
@@ -33,15 +37,16 @@ internal static class ReportWriter
         return text.ToString();
     }
 
-    /// <summary>The report as one JSON object.</summary>
-    public static string Json(string socketPath, ProbeReport report)
+    /// <summary>The report as one JSON object (device bits named for <paramref name="deviceType"/>).</summary>
+    public static string Json(string socketPath, ProbeReport report, string? deviceType = null)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
             json.WriteString("socket", socketPath);
-            WriteBits(json, "features", (ulong)report.Features, FeatureNames.Virtio((ulong)report.Features));
+            json.WriteString("device", deviceType);
+            WriteBits(json, "features", (ulong)report.Features, FeatureNames.Virtio((ulong)report.Features, deviceType));
             if ((report.Features & VirtioFeatures.ProtocolFeatures) == 0)
             {
                 json.WriteNull("protocolFeatures");

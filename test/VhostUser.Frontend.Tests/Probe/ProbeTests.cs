@@ -67,6 +67,44 @@ public sealed class ProbeTests
     }
 
     [Fact]
+    public void Run_PeerWithDeviceTypeGiven_DeviceBitsByName()
+    {
+        var (frontendEnd, backendEnd) = UnixSocket.SocketPair();
+        frontendEnd.SetTimeout(BackendPair.Timeout);
+        ulong protocol = (ulong)(ProtocolFeatures.Mq | ProtocolFeatures.ReplyAck | ProtocolFeatures.Config);
+        using var peer = new ScriptedBackend(backendEnd, new byte[60], 0x1_7000_7e46, protocol);
+        using var frontend = new VhostUserFrontend(frontendEnd);
+
+        var report = BackendProbe.Run(frontend, configSize: null);
+        string text = ReportWriter.Text("qsd.sock", report, "blk");
+        using var json = JsonDocument.Parse(ReportWriter.Json("qsd.sock", report, "blk"));
+
+        Assert.Contains("device             blk (from --device)\n", text, StringComparison.Ordinal);
+        Assert.Contains("SIZE_MAX, SEG_MAX, BLK_SIZE, FLUSH, TOPOLOGY, CONFIG_WCE, MQ, DISCARD, WRITE_ZEROES, INDIRECT_DESC, EVENT_IDX, PROTOCOL_FEATURES, VERSION_1\n", text, StringComparison.Ordinal);
+        Assert.Equal("blk", json.RootElement.GetProperty("device").GetString());
+        Assert.Contains("WRITE_ZEROES", json.RootElement.GetProperty("features").GetProperty("names").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Theory]
+    [InlineData("vsock", 1UL << 1, "SEQPACKET")]
+    [InlineData("net", 1UL << 63, "SPEED_DUPLEX")]
+    [InlineData("net", 1UL << 5, "MAC")]
+    [InlineData("gpu", 1UL << 1, "EDID")]
+    [InlineData("scsi", 1UL << 1, "HOTPLUG")]
+    [InlineData("fs", 1UL << 0, "NOTIFICATION")]
+    [InlineData("gpio", 1UL << 0, "IRQ")]
+    [InlineData("i2c", 1UL << 0, "ZERO_LENGTH_REQUEST")]
+    [InlineData("snd", 1UL << 0, "CTLS")]
+    [InlineData("rng", 1UL << 0, "bit 0")]
+    [InlineData("input", 1UL << 3, "bit 3")]
+    [InlineData(null, 1UL << 1, "bit 1")]
+    public void FeatureNames_DeviceBits_NamedForTheGivenTypeOnly(string? type, ulong bit, string expected)
+    {
+        Assert.Equal([expected], FeatureNames.Virtio(bit, type));
+        Assert.Equal(["VERSION_1"], FeatureNames.Virtio(1UL << 32, type)); // common bits keep their names
+    }
+
+    [Fact]
     public void FeatureNames_UnknownBits_PrintedAsBitNumbers()
     {
         Assert.Equal(["bit 7", "RING_RESET", "bit 63"], FeatureNames.Virtio((1UL << 7) | (1UL << 40) | (1UL << 63)));
@@ -111,6 +149,7 @@ public sealed class ProbeTests
     [InlineData(2, "--timeout", "soon", "--socket-path", "x")]
     [InlineData(2, "--json")]
     [InlineData(2, "--socket-path", "x", "--bogus")]
+    [InlineData(2, "--socket-path", "x", "--device", "toaster")]
     [InlineData(1, "--socket-path", "/nonexistent/vhostd-probe.sock")]
     public void CommandLine_BadInput_OneLineErrorAndExitCode(int expected, params string[] args)
     {
