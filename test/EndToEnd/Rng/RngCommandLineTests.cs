@@ -60,27 +60,7 @@ public sealed class RngCommandLineTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static Process Start(string[] arguments)
-    {
-        Rig.Require("rng");
-        var start = new ProcessStartInfo(RigPaths.Discover().Daemon("rng")) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        return Process.Start(start)!;
-    }
+    private static Process Start(string[] arguments) => BuiltDaemon.Start("rng", arguments);
 
-    private static (int ExitCode, string Output) Run(string[] arguments)
-    {
-        using var process = Start(arguments);
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
-        {
-            process.Kill();
-            Assert.Fail("the daemon did not exit within 10 s");
-        }
-        return (process.ExitCode, stderr.Result + stdout.Result);
-    }
+    private static (int ExitCode, string Output) Run(string[] arguments) => BuiltDaemon.Run("rng", arguments, TimeSpan.FromSeconds(10));
 }

@@ -62,27 +62,7 @@ public sealed class VsockCommandLineTests : IDisposable
         return text;
     }
 
-    private static Process Start(string[] arguments)
-    {
-        Rig.Require("vsock");
-        var start = new ProcessStartInfo(RigPaths.Discover().Daemon("vsock")) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        return Process.Start(start)!;
-    }
+    private static Process Start(string[] arguments) => BuiltDaemon.Start("vsock", arguments);
 
-    private static (int ExitCode, string Output) Run(string[] arguments, TimeSpan timeout)
-    {
-        using var process = Start(arguments);
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill();
-            Assert.Fail($"the daemon did not exit within {timeout.TotalSeconds} s");
-        }
-        return (process.ExitCode, stderr.Result + stdout.Result);
-    }
+    private static (int ExitCode, string Output) Run(string[] arguments, TimeSpan timeout) => BuiltDaemon.Run("vsock", arguments, timeout);
 }
