@@ -2,7 +2,8 @@
 // try. Transfers must move every byte (a short transfer is an I/O error: ranges were checked
 // against the capacity, so only a shrunk file or a full disk cut one short). An O_DIRECT transfer
 // the kernel refuses as unaligned (EINVAL; guest buffers need not be aligned) is redone through
-// the buffered descriptor. DISCARD is advisory: a backing without hole punching still says OK.
+// the buffered descriptor. DISCARD is advisory: a backing without hole punching still says OK;
+// on a block device it is a real discard first, a punch (write-zeroes with unmap) second.
 // WRITE_ZEROES falls back from punching (UNMAP) to zeroing a range to writing zero buffers.
 using VhostUser.Unix;
 
@@ -39,6 +40,14 @@ internal static class BlkCompletion
             case BlkOperation.Flush:
                 return result == 0 ? BlkStatus.Ok : BlkStatus.IoError;
             case BlkOperation.Discard:
+                if (request.AllocateMode == BlockFile.DiscardRange && result is ENotSupported or EInvalid)
+                {
+                    // No discard command (Linux < 6.12) or no discard on the device: try a punch,
+                    // which the kernel turns into a write-zeroes with unmap.
+                    request.AllocateMode = BlockFile.PunchHole;
+                    retry = true;
+                    return BlkStatus.Ok;
+                }
                 return result is 0 or ENotSupported ? BlkStatus.Ok : BlkStatus.IoError;
             default:
                 return WriteZeroes(request, result, zeroes, out retry);

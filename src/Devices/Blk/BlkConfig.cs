@@ -48,6 +48,9 @@ internal sealed class BlkConfig
 
     public int QueueCount { get; }
 
+    /// <summary>DISCARD is a block-device discard (BLKDISCARD), not a hole punched in a file.</summary>
+    public bool DiscardsBlockDevice { get; init; }
+
     /// <summary>Largest discard / write-zeroes range in 512-byte sectors: whole logical blocks.</summary>
     public uint MaxDiscardSectors { get; }
 

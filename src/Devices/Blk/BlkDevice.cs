@@ -38,7 +38,7 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
             (_file, _buffered) = OpenBacking(path, options);
             size = _file.GetSize();
         }
-        Config = new BlkConfig(options, size);
+        Config = new BlkConfig(options, size) { DiscardsBlockDevice = _file?.IsBlockDevice == true };
         if (options.Engine == IoEngineKind.Threads && _file is not null)
         {
             _pool = new IoThreadPool(options.IoThreads);
@@ -64,6 +64,9 @@ internal sealed class BlkDevice : VirtioDevice, IDisposable
 
     /// <summary>fdatasyncs issued to make fallocate-based write-zeroes durable (all queues).</summary>
     public long DurabilitySyncs => _runners.Sum(r => r.DurabilitySyncs);
+
+    /// <summary>DISCARDs done as block-device discards (BLKDISCARD / io_uring discard command), all queues.</summary>
+    public long BlockDiscards => _runners.Sum(r => r.BlockDiscards);
 
     public override VirtioDeviceType DeviceType => VirtioDeviceType.Block;
 

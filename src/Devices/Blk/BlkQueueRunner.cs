@@ -28,6 +28,7 @@ internal sealed class BlkQueueRunner : IDisposable
     private DeviceQueue? _queue;
     private long _served;
     private long _durabilitySyncs;
+    private long _blockDiscards;
 
     public BlkQueueRunner(BlkDevice device, IBlockEngine engine, int slots, int pollMicroseconds)
     {
@@ -49,6 +50,9 @@ internal sealed class BlkQueueRunner : IDisposable
 
     /// <summary>Requests finished since the last reset.</summary>
     public long Served => Volatile.Read(ref _served);
+
+    /// <summary>DISCARDs that went to the block device as discards.</summary>
+    public long BlockDiscards => Volatile.Read(ref _blockDiscards);
 
     /// <summary>fdatasyncs issued after a write-zeroes done with fallocate (write-through mode).</summary>
     public long DurabilitySyncs => Volatile.Read(ref _durabilitySyncs);
@@ -259,6 +263,10 @@ internal sealed class BlkQueueRunner : IDisposable
         }
         else
         {
+            if (result == 0 && request.AllocateMode == BlockFile.DiscardRange)
+            {
+                Interlocked.Increment(ref _blockDiscards);
+            }
             status = BlkCompletion.Decide(request, result, _device.ZeroBuffer, _device.HasBufferedFallback, out retry);
             // fallocate has no RWF_DSYNC: in write-through mode a zeroed range is made durable
             // before the status, like every write (spec 5.2.6.1). Zero buffers carry RWF_DSYNC.

@@ -166,7 +166,9 @@ internal sealed class BlkRequest(int tag) : IDisposable
         Offset = (long)segment.Sector * 512;
         Length = length;
         Unmap = (segment.Flags & BlkDiscardSegment.FlagUnmap) != 0;
-        AllocateMode = operation == BlkOperation.Discard || Unmap ? BlockFile.PunchHole : BlockFile.ZeroRange;
+        AllocateMode = operation == BlkOperation.Discard
+            ? config.DiscardsBlockDevice ? BlockFile.DiscardRange : BlockFile.PunchHole
+            : Unmap ? BlockFile.PunchHole : BlockFile.ZeroRange;
         return Decide(operation);
     }
 

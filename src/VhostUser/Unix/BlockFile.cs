@@ -126,16 +126,37 @@ public sealed class BlockFile : IDisposable
     /// <summary>pwritev2 from <paramref name="iov"/> at <paramref name="offset"/> with RWF_* <paramref name="flags"/>: bytes written, or -errno.</summary>
     public long WriteV(IoVectorArray iov, long offset, int flags) => Transfer(iov, offset, flags, write: true);
 
-    /// <summary>fallocate(<paramref name="mode"/>): 0, or -errno.</summary>
+    /// <summary>
+    /// Allocate mode meaning "discard the range of a block device" (BLKDISCARD): no fallocate mode
+    /// does that — PUNCH_HOLE on a block device is a write-zeroes with unmap, which devices without
+    /// write-zeroes (dm-thin, many SSDs) refuse.
+    /// </summary>
+    public const int DiscardRange = -2;
+
+    /// <summary>fallocate(<paramref name="mode"/>), or BLKDISCARD for <see cref="DiscardRange"/>: 0, or -errno.</summary>
     public int Allocate(int mode, long offset, long length)
     {
         using var lease = new FdLease(_fd);
+        if (mode == DiscardRange)
+        {
+            return Discard(lease.Fd, offset, length);
+        }
         int rc;
         do
         {
             rc = LibC.fallocate(lease.Fd, mode, offset, length);
         }
         while (rc < 0 && LibC.LastErrno == LibC.EINTR);
+        return rc < 0 ? -LibC.LastErrno : 0;
+    }
+
+    private static unsafe int Discard(int fd, long offset, long length)
+    {
+        ulong* range = stackalloc ulong[2];
+        range[0] = (ulong)offset;
+        range[1] = (ulong)length;
+        // SAFETY: BLKDISCARD reads two u64 (start, length) from the stack array.
+        int rc = LibC.ioctl(fd, LibC.BLKDISCARD, range);
         return rc < 0 ? -LibC.LastErrno : 0;
     }
 

@@ -173,6 +173,14 @@ public sealed unsafe class IoUring : IDisposable
     public bool TryPrepareFallocate(int file, int mode, long offset, long length, ulong userData) =>
         TryPrepare(LibC.IORING_OP_FALLOCATE, _fileNumbers[file], (ulong)length, (uint)mode, (ulong)offset, 0, userData);
 
+    /// <summary>
+    /// Queues a block-device discard of [<paramref name="offset"/>, +<paramref name="length"/>)
+    /// (IORING_OP_URING_CMD with BLOCK_URING_CMD_DISCARD: cmd_op in the low word of off, start in
+    /// addr, length in addr3). Kernels before 6.12 and devices without discard answer -EOPNOTSUPP.
+    /// </summary>
+    public bool TryPrepareBlockDiscard(int file, long offset, long length, ulong userData) =>
+        TryPrepare(LibC.IORING_OP_URING_CMD, _fileNumbers[file], (ulong)offset, 0, LibC.BLOCK_URING_CMD_DISCARD, 0, userData, (ulong)length);
+
     /// <summary>Queues an operation that does nothing (tests).</summary>
     public bool TryPrepareNop(ulong userData) => TryPrepare(LibC.IORING_OP_NOP, -1, 0, 0, 0, 0, userData);
 
@@ -231,7 +239,7 @@ public sealed unsafe class IoUring : IDisposable
         _files.Clear();
     }
 
-    private bool TryPrepare(byte opcode, int fd, ulong addr, uint len, ulong off, uint opFlags, ulong userData)
+    private bool TryPrepare(byte opcode, int fd, ulong addr, uint len, ulong off, uint opFlags, ulong userData, ulong addr3 = 0)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         // Acquire: a slot is reused only after the kernel's head store says it consumed it.
@@ -251,6 +259,7 @@ public sealed unsafe class IoUring : IDisposable
             off = off,
             op_flags = opFlags,
             user_data = userData,
+            addr3 = addr3,
         };
         _sqLocalTail++;
         // Release: the entry is complete before the kernel can see the new tail.

@@ -14,15 +14,18 @@ internal sealed class BlkTestBed : IDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private readonly InProcessDaemon _daemon;
+    private readonly bool _ownsImage;
     private readonly List<DriverQueue> _queues = [];
 
     public BlkTestBed(long size = 1 << 20, bool packed = false, int queues = 1, string engine = "uring", bool readOnly = false,
         bool direct = false, int logicalBlockSize = 512, int? physicalBlockSize = null, string? serial = null, int pollUs = 0,
-        bool nullDisk = false, int ringSize = 16, int? workers = null)
+        bool nullDisk = false, int ringSize = 16, int? workers = null, string? backing = null)
     {
-        ImagePath = Path.Combine(Path.GetTempPath(), $"vhostd-blk-{Guid.NewGuid():N}.img");
-        using (var file = File.Create(ImagePath))
+        _ownsImage = backing is null;
+        ImagePath = backing ?? Path.Combine(Path.GetTempPath(), $"vhostd-blk-{Guid.NewGuid():N}.img");
+        if (_ownsImage)
         {
+            using var file = File.Create(ImagePath);
             file.SetLength(size);
         }
         Options = BlkOptions.Create(nullDisk ? null : ImagePath, nullDisk ? size.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
@@ -149,7 +152,10 @@ internal sealed class BlkTestBed : IDisposable
         Driver.Dispose();
         _daemon.Dispose();
         Device.Dispose();
-        File.Delete(ImagePath);
+        if (_ownsImage)
+        {
+            File.Delete(ImagePath);
+        }
     }
 
     private static byte Status(byte[] written)

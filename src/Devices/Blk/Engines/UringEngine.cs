@@ -31,7 +31,9 @@ internal sealed class UringEngine : IBlockEngine
 
     public bool TryFlush(int tag) => _ring.TryPrepareFsync(_files[0], dataOnly: true, (ulong)tag);
 
-    public bool TryAllocate(int tag, int mode, long offset, long length) => _ring.TryPrepareFallocate(_files[0], mode, offset, length, (ulong)tag);
+    public bool TryAllocate(int tag, int mode, long offset, long length) => mode == BlockFile.DiscardRange
+        ? _ring.TryPrepareBlockDiscard(_files[0], offset, length, (ulong)tag)
+        : _ring.TryPrepareFallocate(_files[0], mode, offset, length, (ulong)tag);
 
     public void Submit() => _ring.Submit();
 

@@ -26,6 +26,10 @@ internal static partial class LibC
     public const byte IORING_OP_WRITEV = 2;
     public const byte IORING_OP_FSYNC = 3;
     public const byte IORING_OP_FALLOCATE = 17;
+    public const byte IORING_OP_URING_CMD = 46;
+
+    /// <summary>_IO(0x12, 0): io_uring block command "discard" (linux/blkdev.h, Linux 6.12).</summary>
+    public const uint BLOCK_URING_CMD_DISCARD = 0x1200;
 
     public const int EBUSY = 16;
 
