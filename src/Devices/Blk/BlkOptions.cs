@@ -3,6 +3,7 @@
 using System.Globalization;
 using System.Text;
 using VhostUser.Backend;
+using VhostUser.Unix;
 
 namespace VhostUser.Devices.Blk;
 
@@ -22,8 +23,8 @@ internal enum IoEngineKind
 /// <param name="ReadOnly">Serve a read-only disk.</param>
 /// <param name="Direct">Open the backing with O_DIRECT.</param>
 /// <param name="Serial">GET_ID answer (at most 20 bytes).</param>
-/// <param name="LogicalBlockSize">blk_size: 512, 1024, 2048 or 4096.</param>
-/// <param name="PhysicalBlockSize">Physical block: the logical size times a power of two, at most 64 KiB.</param>
+/// <param name="LogicalBlockSize">blk_size: 512, 1024, 2048 or 4096 (by default a block device's own logical sector size).</param>
+/// <param name="PhysicalBlockSize">Physical block: the logical size times a power of two, at most 64 KiB (by default a block device's own).</param>
 /// <param name="QueueCount">Request queues (each on its own worker).</param>
 /// <param name="QueueSize">Largest ring accepted (and the requests each queue can have in flight).</param>
 /// <param name="PollMicroseconds">Spin on the ring this long after a batch before sleeping (0: off).</param>
@@ -37,7 +38,7 @@ internal sealed record BlkOptions(string? Path, long NullSize, bool ReadOnly, bo
     public const int SerialLength = 20;
 
     /// <summary>Checks the raw option values; throws with a message that says what to fix.</summary>
-    public static BlkOptions Create(string? path, string? nullSize, bool readOnly, bool direct, string? serial, int logicalBlockSize,
+    public static BlkOptions Create(string? path, string? nullSize, bool readOnly, bool direct, string? serial, int? logicalBlockSize,
         int? physicalBlockSize, int queueCount, int queueSize, int pollMicroseconds, string engine, int ioThreads, int? workers = null)
     {
         if (path is null == nullSize is null)
@@ -53,14 +54,20 @@ internal sealed record BlkOptions(string? Path, long NullSize, bool ReadOnly, bo
         {
             throw new DaemonOptionsException($"--blk-file {path} does not exist (create it, e.g. truncate -s 1G {path})");
         }
-        if (logicalBlockSize is not (512 or 1024 or 2048 or 4096))
+        (int deviceLogical, int devicePhysical) = path is null ? (512, 512) : SectorSizes(path);
+        int logical = logicalBlockSize ?? Math.Min(deviceLogical, 4096);
+        if (logical is not (512 or 1024 or 2048 or 4096))
         {
-            throw new DaemonOptionsException($"--logical-block-size must be 512, 1024, 2048 or 4096, not {logicalBlockSize}");
+            throw new DaemonOptionsException($"--logical-block-size must be 512, 1024, 2048 or 4096, not {logical}");
         }
-        int physical = physicalBlockSize ?? logicalBlockSize;
-        if (physical < logicalBlockSize || physical > 65536 || !IsPowerOfTwo(physical))
+        // A block device's physical sector size is kept where it fits this logical size (a
+        // smaller logical size than the device's is allowed: O_DIRECT transfers the device
+        // refuses are redone buffered).
+        int physical = physicalBlockSize
+            ?? (devicePhysical >= logical && devicePhysical <= 65536 && IsPowerOfTwo(devicePhysical) ? devicePhysical : logical);
+        if (physical < logical || physical > 65536 || !IsPowerOfTwo(physical))
         {
-            throw new DaemonOptionsException($"--physical-block-size must be a power of two from the logical block size ({logicalBlockSize}) to 65536, not {physical}");
+            throw new DaemonOptionsException($"--physical-block-size must be a power of two from the logical block size ({logical}) to 65536, not {physical}");
         }
         if (queueCount is < 1 or > 64)
         {
@@ -95,8 +102,25 @@ internal sealed record BlkOptions(string? Path, long NullSize, bool ReadOnly, bo
         {
             throw new DaemonOptionsException($"--serial must be at most {SerialLength} bytes, '{serial}' is {Encoding.UTF8.GetByteCount(id)}");
         }
-        return new BlkOptions(path, size, readOnly, direct, id, logicalBlockSize, physical, queueCount, queueSize,
+        return new BlkOptions(path, size, readOnly, direct, id, logical, physical, queueCount, queueSize,
             pollMicroseconds, engineKind, ioThreads, workerCount);
+    }
+
+    /// <summary>
+    /// The logical and physical sector sizes of a block device (BLKSSZGET, BLKPBSZGET), so a 4Kn
+    /// disk is served as one without --logical-block-size; 512 and 512 for an image file.
+    /// </summary>
+    private static (int Logical, int Physical) SectorSizes(string path)
+    {
+        try
+        {
+            using var file = BlockFile.Open(path, readOnly: true, direct: false);
+            return (file.GetLogicalSectorSize(), file.GetPhysicalSectorSize());
+        }
+        catch (IOException)
+        {
+            return (512, 512); // the device opens the backing itself and reports why it cannot
+        }
     }
 
     /// <summary>

@@ -11,8 +11,8 @@ var nullSize = new Option<string?>("--null") { Description = "serve a null disk 
 var readOnly = new Option<bool>("--read-only") { Description = "serve a read-only disk (VIRTIO_BLK_F_RO)" };
 var direct = new Option<bool>("--direct") { Description = "open the backing with O_DIRECT (bypass the host page cache)" };
 var serial = new Option<string?>("--serial") { Description = "GET_ID serial, at most 20 bytes (default: derived from the backing's path)", HelpName = "STR" };
-var logical = new Option<int>("--logical-block-size") { Description = "logical block size: 512, 1024, 2048 or 4096", HelpName = "BYTES", DefaultValueFactory = _ => 512 };
-var physical = new Option<int?>("--physical-block-size") { Description = "physical block size (default: the logical one)", HelpName = "BYTES" };
+var logical = new Option<int?>("--logical-block-size") { Description = "logical block size: 512, 1024, 2048 or 4096 (default: a block device's own, else 512)", HelpName = "BYTES" };
+var physical = new Option<int?>("--physical-block-size") { Description = "physical block size (default: a block device's own, else the logical one)", HelpName = "BYTES" };
 var queues = new Option<int>("--num-queues") { Description = "request queues, each on its own worker thread (1..64)", HelpName = "N", DefaultValueFactory = _ => 1 };
 var queueSize = new Option<int>("--queue-size") { Description = "largest ring accepted, a power of two (2..32768)", HelpName = "N", DefaultValueFactory = _ => 1024 };
 var pollUs = new Option<int>("--poll-us") { Description = "after a batch, poll the ring for up to N µs before sleeping (0: off)", HelpName = "N", DefaultValueFactory = _ => 0 };

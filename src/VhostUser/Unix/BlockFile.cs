@@ -102,8 +102,13 @@ public sealed class BlockFile : IDisposable
         return (long)size;
     }
 
-    /// <summary>The logical sector size of a block device (512 for a regular file).</summary>
-    public int GetLogicalSectorSize()
+    /// <summary>The logical sector size of a block device (512 for a regular file, or if the device does not say).</summary>
+    public int GetLogicalSectorSize() => SectorSize(LibC.BLKSSZGET);
+
+    /// <summary>The physical sector size of a block device (512 for a regular file, or if the device does not say).</summary>
+    public int GetPhysicalSectorSize() => SectorSize(LibC.BLKPBSZGET);
+
+    private int SectorSize(ulong request)
     {
         if (!IsBlockDevice)
         {
@@ -114,10 +119,10 @@ public sealed class BlockFile : IDisposable
         int rc;
         unsafe
         {
-            // SAFETY: BLKSSZGET writes one int into the local.
-            rc = LibC.ioctl(lease.Fd, LibC.BLKSSZGET, &size);
+            // SAFETY: BLKSSZGET and BLKPBSZGET write one int into the local.
+            rc = LibC.ioctl(lease.Fd, request, &size);
         }
-        return rc < 0 ? 512 : size;
+        return rc < 0 || size < 512 ? 512 : size;
     }
 
     /// <summary>preadv2 into <paramref name="iov"/> at <paramref name="offset"/>: bytes read, or -errno.</summary>

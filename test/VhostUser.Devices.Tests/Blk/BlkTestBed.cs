@@ -18,7 +18,7 @@ internal sealed class BlkTestBed : IDisposable
     private readonly List<DriverQueue> _queues = [];
 
     public BlkTestBed(long size = 1 << 20, bool packed = false, int queues = 1, string engine = "uring", bool readOnly = false,
-        bool direct = false, int logicalBlockSize = 512, int? physicalBlockSize = null, string? serial = null, int pollUs = 0,
+        bool direct = false, int? logicalBlockSize = null, int? physicalBlockSize = null, string? serial = null, int pollUs = 0,
         bool nullDisk = false, int ringSize = 16, int? workers = null, string? backing = null)
     {
         _ownsImage = backing is null;

@@ -30,6 +30,9 @@ internal static partial class LibC
     /// <summary>_IO(0x12, 104): logical sector size of a block device.</summary>
     public const ulong BLKSSZGET = 0x1268;
 
+    /// <summary>_IO(0x12, 123): physical sector size of a block device.</summary>
+    public const ulong BLKPBSZGET = 0x127B;
+
     /// <summary>_IO(0x12, 119): discard a byte range { u64 start, u64 length } of a block device.</summary>
     public const ulong BLKDISCARD = 0x1277;
 
