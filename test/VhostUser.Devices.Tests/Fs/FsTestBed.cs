@@ -61,6 +61,15 @@ internal sealed class FsTestBed : IDisposable
         _driver.Dispose();
         _daemon.Dispose();
         Device.Dispose();
-        System.IO.Directory.Delete(Directory, recursive: true);
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A guest may create names that are not UTF-8, which .NET cannot name to delete.
+            using var rm = System.Diagnostics.Process.Start("rm", ["-rf", "--", Directory]);
+            rm.WaitForExit();
+        }
     }
 }

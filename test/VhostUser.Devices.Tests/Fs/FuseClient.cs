@@ -66,6 +66,15 @@ internal sealed class FuseClient
         return _driver.WaitUsed(_queueIndex, Timeout).Length;
     }
 
+    /// <summary>Sends raw request bytes; returns the reply bytes the device wrote (empty if none).</summary>
+    public byte[] SendRawForReply(byte[] request, uint replyCapacity)
+    {
+        uint used = SendRaw(request, replyCapacity);
+        var reply = new byte[Math.Min(used, replyCapacity)];
+        _driver.Memory.View.Read(_reply, reply);
+        return reply;
+    }
+
     /// <summary>Sends a request that gets no reply (FORGET): the chain comes back with length 0.</summary>
     public void CallNoReply(FuseOpcode opcode, ulong node, ReadOnlySpan<byte> args)
     {
