@@ -21,10 +21,17 @@ internal sealed partial class VsockDevice
     /// <summary>
     /// A packet for another CID: into that guest's mailbox if it shares a group, runs and speaks
     /// the packet's socket type (spec 5.10.6.4: a type the receiver did not negotiate gets RST),
-    /// else RST. A connection the mailbox has to reset is reset at both ends.
+    /// else RST. A connection the mailbox has to reset is reset at both ends, and so is one that
+    /// gets a packet with an op that does not exist (as the host side resets it: never passed on).
     /// </summary>
     private void ForwardToSibling(in VsockHeader header, ref ChainReader reader)
     {
+        if (header.Op is < VsockOp.Request or > VsockOp.CreditRequest)
+        {
+            Log.MalformedPacket(_logger, $"op {(ushort)header.Op} does not exist", header.Len);
+            ResetSiblingConnection(header);
+            return;
+        }
         var sibling = _registry.FindSibling(this, header.DstCid);
         if (sibling is null || !sibling.IsRunning || (header.Type == VsockType.SeqPacket && !sibling.SeqPacketNegotiated))
         {

@@ -137,6 +137,25 @@ public sealed class VsockSiblingTests
         Assert.Equal((3ul, 1000u, 2000u), (reset.SrcCid, reset.SrcPort, reset.DstPort));
     }
 
+    /// <summary>A packet with an op that does not exist is never passed to the sibling: the connection is reset at both ends.</summary>
+    [Theory]
+    [InlineData((ushort)0)]
+    [InlineData((ushort)8)]
+    [InlineData((ushort)14891)]
+    public void UnknownOp_SiblingConnection_BothEndsResetNothingForwarded(ushort op)
+    {
+        var registry = new VsockRegistry();
+        using var a = new VsockTestHost(3, registry: registry);
+        using var b = new VsockTestHost(4, registry: registry);
+        Connect(a, b);
+        a.Guest.Send(a.Guest.Header(1000, 4, 2000, (VsockOp)op));
+        Assert.Equal(VsockOp.Rst, a.Guest.Receive().Header.Op);
+        var (reset, _) = b.Guest.Receive();
+        Assert.Equal(VsockOp.Rst, reset.Op);
+        Assert.Equal((3ul, 1000u, 2000u), (reset.SrcCid, reset.SrcPort, reset.DstPort));
+        Assert.Null(b.Guest.TryReceive(TimeSpan.FromMilliseconds(100)));
+    }
+
     /// <summary>The credit a guest grants its sibling is capped at what its mailbox holds per connection (its tx-buffer-size).</summary>
     [Fact]
     public void ReceiverGrantsHugeBuffer_SenderSeesTxBufferSize()
