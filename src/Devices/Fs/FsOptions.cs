@@ -33,6 +33,25 @@ internal enum SandboxMode
     None,
 }
 
+/// <summary>--seccomp: what a system call on the sandbox's deny list gets (virtiofsd's option).</summary>
+internal enum SeccompAction
+{
+    /// <summary>It fails with EPERM (the default: the daemon goes on).</summary>
+    Errno,
+
+    /// <summary>The process is killed.</summary>
+    Kill,
+
+    /// <summary>SIGSYS is raised.</summary>
+    Trap,
+
+    /// <summary>It is allowed and logged by the kernel (audit).</summary>
+    Log,
+
+    /// <summary>No filter.</summary>
+    None,
+}
+
 /// <summary>--inode-file-handles: keep inodes as file handles instead of O_PATH fds.</summary>
 internal enum FileHandleMode
 {
@@ -69,7 +88,26 @@ internal sealed record FsOptions
 
     public int ThreadPoolSize { get; init; }
 
-    public bool AnnounceSubmounts { get; init; }
+    /// <summary>Mark mount points inside the share (on by default, as in virtiofsd 1.11+).</summary>
+    public bool AnnounceSubmounts { get; init; } = true;
+
+    /// <summary>Offer READDIRPLUS (off with --no-readdirplus, and never with --cache never).</summary>
+    public bool ReadDirPlus { get; init; } = true;
+
+    /// <summary>Keep the guest's O_DIRECT when opening files (virtiofsd --allow-direct-io).</summary>
+    public bool AllowDirectIo { get; init; }
+
+    /// <summary>Offer POSIX locks (FUSE_POSIX_LOCKS); off with -o no_posix_lock: the guest then locks locally.</summary>
+    public bool PosixLocks { get; init; } = true;
+
+    /// <summary>Keep the guest's O_NOATIME even when the daemon lacks CAP_FOWNER (it is dropped then otherwise, as virtiofsd does).</summary>
+    public bool PreserveNoatime { get; init; }
+
+    /// <summary>--seccomp: the action for the sandbox's denied system calls.</summary>
+    public SeccompAction Seccomp { get; init; } = SeccompAction.Errno;
+
+    /// <summary>--socket-group: the group the socket is given, with read and write for it (0770), so its members can connect.</summary>
+    public string? SocketGroup { get; init; }
 
     /// <summary>--rlimit-nofile: RLIMIT_NOFILE to set (0: leave it); null: min(10⁶, fs.nr_open).</summary>
     public ulong? RlimitNofile { get; init; }
@@ -113,11 +151,17 @@ internal sealed record FsOptions
             PosixAcl = posixAcl,
             ReadOnly = readOnly,
             Sandbox = ParseEnum<SandboxMode>("--sandbox", sandbox, "namespace, chroot or none"),
-            InodeFileHandles = ParseEnum<FileHandleMode>("--inode-file-handles", fileHandles, "never, prefer or mandatory"),
+            // "fallback": virtiofsd's deprecated name for prefer.
+            InodeFileHandles = fileHandles == "fallback" ? FileHandleMode.Prefer
+                : ParseEnum<FileHandleMode>("--inode-file-handles", fileHandles, "never, prefer or mandatory"),
             ThreadPoolSize = threadPoolSize,
             AnnounceSubmounts = announceSubmounts,
         };
     }
+
+    /// <summary>--seccomp's word: errno, kill, trap, log or none.</summary>
+    public static SeccompAction ParseSeccomp(string value) =>
+        ParseEnum<SeccompAction>("--seccomp", value, "errno, kill, trap, log or none");
 
     private static T ParseEnum<T>(string option, string value, string allowed)
         where T : struct, Enum

@@ -17,6 +17,6 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "raising RLIMIT_NOFILE failed (errno {Errno}); big trees may run out of fds (use --inode-file-handles)")]
     public static partial void FileLimitNotRaised(ILogger logger, int errno);
 
-    [LoggerMessage(5, LogLevel.Information, "sandbox: capabilities 0x{Capabilities:x} (bounding set empty), no_new_privs, seccomp denies {Denied} system calls")]
-    public static partial void SandboxEntered(ILogger logger, ulong capabilities, int denied);
+    [LoggerMessage(5, LogLevel.Information, "sandbox: capabilities 0x{Capabilities:x} (bounding set empty), no_new_privs, seccomp denies {Denied} system calls (--seccomp {Seccomp})")]
+    public static partial void SandboxEntered(ILogger logger, ulong capabilities, int denied, SeccompAction seccomp);
 }

@@ -8,15 +8,34 @@ using VhostUser.Devices.Fs.Passthrough;
 using VhostUser.Unix;
 
 var commandLine = new FsCommandLine();
-return commandLine.CommandLine.Run(args, invocation =>
+string[] expanded;
+try
+{
+    expanded = FsCompat.Expand(args); // virtiofsd's -o, -d, -f, --socket
+}
+catch (DaemonOptionsException e)
+{
+    Console.Error.WriteLine($"vhost-user-fs: error: {e.Message}");
+    return DaemonCommandLine.UsageError;
+}
+return commandLine.CommandLine.Run(expanded, invocation =>
 {
     var options = commandLine.Options(invocation.ParseResult);
     var logger = invocation.LoggerFactory.CreateLogger("vhost-user-fs");
     PassthroughFs fs;
     int? fd = invocation.Fd;
-    if (invocation.SocketPath is { } path && options.Sandbox != SandboxMode.None)
+    if (options.SocketGroup is not null && invocation.SocketPath is null)
+    {
+        throw new DaemonOptionsException("--socket-group needs --socket-path (an inherited --fd socket is the caller's to set up)");
+    }
+    uint? socketGroup = options.SocketGroup is { } group ? SocketGroup.Resolve(group) : null;
+    if (invocation.SocketPath is { } path && (options.Sandbox != SandboxMode.None || socketGroup is not null))
     {
         fd = ListenEarly(path); // after pivot_root the socket's directory is out of sight
+        if (socketGroup is { } gid)
+        {
+            SocketGroup.Apply(path, gid);
+        }
     }
     try
     {
@@ -25,7 +44,7 @@ return commandLine.CommandLine.Run(args, invocation =>
         // file server holds is then on the sandbox's mount, and ".." from it ends at the share.
         var root = Sandbox.Confine(options.Sandbox, options.SharedDir);
         fs = OpenShare(options, root);
-        Sandbox.DropPrivileges(options.Sandbox, fs.FileHandles != FileHandleMode.Never, logger);
+        Sandbox.DropPrivileges(options.Sandbox, fs.FileHandles != FileHandleMode.Never, options.Seccomp, logger);
     }
     catch (Exception) when (fd is not null && invocation.SocketPath is { } created)
     {

@@ -97,11 +97,11 @@ internal static class Sandbox
     }
 
     /// <summary>Second step, once the share is open: capabilities, no_new_privs, seccomp (namespace and chroot only).</summary>
-    public static void DropPrivileges(SandboxMode mode, bool fileHandles, ILogger logger)
+    public static void DropPrivileges(SandboxMode mode, bool fileHandles, SeccompAction seccomp, ILogger logger)
     {
         if (mode != SandboxMode.None)
         {
-            DropPrivileges(fileHandles ? [.. Kept, DacReadSearch] : Kept, logger);
+            DropPrivileges(fileHandles ? [.. Kept, DacReadSearch] : Kept, seccomp, logger);
         }
     }
 
@@ -156,7 +156,7 @@ internal static class Sandbox
     }
 
     /// <summary>Bounding set emptied, effective = permitted = <paramref name="kept"/> (of what we have), no_new_privs, seccomp.</summary>
-    private static void DropPrivileges(int[] kept, ILogger logger)
+    private static void DropPrivileges(int[] kept, SeccompAction seccomp, ILogger logger)
     {
         // Bounding set first: dropping from it needs CAP_SETPCAP, which the capset below gives up.
         for (int cap = 0; cap < 64; cap++)
@@ -179,12 +179,15 @@ internal static class Sandbox
         Call(LibC.capset(ref header, ref data), "capset");
         _ = LibC.prctl(LibC.PR_CAP_AMBIENT, LibC.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); // EINVAL before Linux 4.3: no ambient set
         Call(LibC.prctl(LibC.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "setting no_new_privs");
-        int errno = SeccompFilter.Install();
-        if (errno != 0)
+        if (seccomp != SeccompAction.None)
         {
-            throw Failed("installing the seccomp filter", errno);
+            int errno = SeccompFilter.Install(seccomp);
+            if (errno != 0)
+            {
+                throw Failed("installing the seccomp filter", errno);
+            }
         }
-        Log.SandboxEntered(logger, permitted, SeccompFilter.DeniedCount);
+        Log.SandboxEntered(logger, permitted, seccomp == SeccompAction.None ? 0 : SeccompFilter.DeniedCount, seccomp);
     }
 
     private static FileDescriptor Open(string path, string what)

@@ -3,7 +3,8 @@
 // allow list that misses one kills the daemon at random; the system calls below are ones neither
 // the runtime nor a file server ever needs, and are what an attacker who took over the process
 // would reach for (debugging other processes, loading kernel code, mounting, leaving the
-// namespaces, keyrings, BPF). A denied call fails with EPERM rather than killing the process.
+// namespaces, keyrings, BPF). A denied call fails with EPERM rather than killing the process, or,
+// as --seccomp asks (virtiofsd's option), kills it, raises SIGSYS, or is only logged.
 //
 // Installed with SECCOMP_FILTER_FLAG_TSYNC: every thread of the process gets the filter, and with
 // it no_new_privs, including the runtime threads that existed before the sandbox.
@@ -26,7 +27,8 @@ internal static class SeccompFilter
     private const uint NrOffset = 0;    // seccomp_data.nr
     private const uint ArchOffset = 4;  // seccomp_data.arch
     private const uint Arg0Offset = 16; // seccomp_data.args[0], low word first (both architectures are little-endian)
-    private const uint Deny = LibC.SECCOMP_RET_ERRNO | Fuse.Errno.EPERM;
+    /// <summary>The default action on a denied call: fail it with EPERM.</summary>
+    public const uint Eperm = LibC.SECCOMP_RET_ERRNO | Fuse.Errno.EPERM;
     private const int UnshareX64 = 272;
     private const int UnshareArm64 = 97;
 
@@ -50,9 +52,9 @@ internal static class SeccompFilter
     public static int DeniedCount => Numbers().Length + 1;
 
     /// <summary>Installs the filter on every thread; returns 0 or the errno (or -1: architecture not covered).</summary>
-    public static int Install()
+    public static int Install(SeccompAction action)
     {
-        var program = Build();
+        var program = Build(action);
         if (program is null)
         {
             return -1;
@@ -71,8 +73,9 @@ internal static class SeccompFilter
     }
 
     /// <summary>The BPF program for this architecture (null where none is defined).</summary>
-    public static LibC.SockFilter[]? Build()
+    public static LibC.SockFilter[]? Build(SeccompAction action = SeccompAction.Errno)
     {
+        uint deny = ReturnValue(action);
         bool x64 = RuntimeInformation.ProcessArchitecture == Architecture.X64;
         if (!x64 && RuntimeInformation.ProcessArchitecture != Architecture.Arm64)
         {
@@ -83,7 +86,7 @@ internal static class SeccompFilter
         {
             Statement(LoadWordAbsolute, ArchOffset),
             Jump(JumpIfEqual, x64 ? LibC.AUDIT_ARCH_X86_64 : LibC.AUDIT_ARCH_AARCH64, 1, 0),
-            Statement(Return, Deny),                                            // another ABI (i386 on x86-64)
+            Statement(Return, deny),                                            // another ABI (i386 on x86-64)
             Statement(LoadWordAbsolute, NrOffset),
         };
         int unshareAt = program.Count + (x64 ? 1 : 0);
@@ -105,9 +108,18 @@ internal static class SeccompFilter
             program.Add(Jump(JumpIfEqual, (uint)number, To(denyAt, program.Count), 0));
         }
         program.Add(Statement(Return, LibC.SECCOMP_RET_ALLOW));
-        program.Add(Statement(Return, Deny));
+        program.Add(Statement(Return, deny));
         return [.. program];
     }
+
+    /// <summary>The filter's return value for a denied call.</summary>
+    public static uint ReturnValue(SeccompAction action) => action switch
+    {
+        SeccompAction.Kill => LibC.SECCOMP_RET_KILL_PROCESS,
+        SeccompAction.Trap => LibC.SECCOMP_RET_TRAP,
+        SeccompAction.Log => LibC.SECCOMP_RET_LOG,
+        _ => Eperm,
+    };
 
     /// <summary>The jump offset from the instruction about to be added at <paramref name="from"/> to <paramref name="target"/>.</summary>
     private static byte To(int target, int from) => checked((byte)(target - from - 1));

@@ -26,6 +26,7 @@ public sealed class DaemonCommandLine
     private readonly string _capabilityType;
     private readonly Option<string> _socketPath = new("--socket-path") { Description = "Unix socket to create and listen on", HelpName = "PATH" };
     private readonly Option<int?> _fd = new("--fd") { Description = "inherited socket to serve instead of --socket-path: a listening one, or a connected one served as the only front end", HelpName = "N" };
+    private Option<bool>? _syslog;
     private readonly Option<bool> _printCapabilities = new("--print-capabilities") { Description = "print the back-end capabilities as JSON and exit" };
     // A string option, so that --help shows the default as it is typed ("info"), not as the
     // LogLevel enum prints it ("Information", which the option does not accept).
@@ -73,6 +74,13 @@ public sealed class DaemonCommandLine
     /// <summary>Adds a device option.</summary>
     public void Add(Option option) => Root.Options.Add(option);
 
+    /// <summary>Offers --syslog: log to the local syslog socket instead of stderr (virtiofsd has it).</summary>
+    public void EnableSyslog()
+    {
+        _syslog = new Option<bool>("--syslog") { Description = "log to syslog (/dev/log) instead of stderr" };
+        Root.Options.Add(_syslog);
+    }
+
     /// <summary>
     /// Parses <paramref name="args"/>, builds the devices with <paramref name="build"/> and serves
     /// them until SIGINT/SIGTERM. Returns the process exit code.
@@ -107,7 +115,17 @@ public sealed class DaemonCommandLine
         {
             return Fail(UsageError, $"--fd {inherited}: {problem}");
         }
-        using var loggerFactory = CreateLoggerFactory(ToLogLevel(parse.GetValue(_logLevel) ?? "info") ?? LogLevel.Information);
+        var level = ToLogLevel(parse.GetValue(_logLevel) ?? "info") ?? LogLevel.Information;
+        SyslogLoggerProvider? syslog = null;
+        if (_syslog is not null && parse.GetValue(_syslog))
+        {
+            syslog = SyslogLoggerProvider.TryCreate(_programName);
+            if (syslog is null)
+            {
+                Console.Error.WriteLine($"{_programName}: warning: cannot reach syslog at {SyslogLoggerProvider.DefaultPath}; logging to stderr");
+            }
+        }
+        using var loggerFactory = CreateLoggerFactory(level, syslog);
         IReadOnlyList<DaemonEndpoint> endpoints;
         try
         {
@@ -232,9 +250,14 @@ public sealed class DaemonCommandLine
         return code;
     }
 
-    private static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(builder =>
+    private static ILoggerFactory CreateLoggerFactory(LogLevel level, SyslogLoggerProvider? syslog) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(level);
+        if (syslog is not null)
+        {
+            builder.AddProvider(syslog); // the factory disposes it
+            return;
+        }
         // Everything on stderr; systemd's journal gets priority prefixes instead of colours.
         builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)

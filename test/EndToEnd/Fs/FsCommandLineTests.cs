@@ -1,7 +1,9 @@
 // The spawned out/vhost-user-fs as libvirt drives it (no guest): --print-capabilities offers
 // "separate-options", libvirt's separate-options command line starts a serving daemon, and
 // --rlimit-nofile N sets RLIMIT_NOFILE to N (read back from /proc/PID/limits) or, above
-// fs.nr_open, is refused with one line and exit 2.
+// fs.nr_open, is refused with one line and exit 2; virtiofsd's legacy command line (-o source=…,
+// -f, --socket-group) starts a serving daemon whose socket its group may use; a legacy item we do
+// not serve is refused the same way.
 using System.Diagnostics;
 
 namespace VhostUser.EndToEnd.Tests.Fs;
@@ -39,6 +41,28 @@ public sealed class FsCommandLineTests(ITestOutputHelper output)
             "--sandbox", "none", "--rlimit-nofile", (nrOpen + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(2, code);
         Assert.StartsWith("vhost-user-fs: error: --rlimit-nofile", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task LegacyCommandLine_ServesWithTheSocketGivenToTheGroup()
+    {
+        Skip.If(Environment.UserName != "root", "chown to another group needs root");
+        using var guest = new FsGuest();
+        await using var daemon = await DaemonProcess.StartAsync(new DaemonSpec("fs", ["-o", "source=" + guest.SharedDir + ",cache=always", "-o", "no_posix_lock",
+            "-f", "--sandbox", "chroot", "--socket-group", "daemon", "--syslog"]));
+        Assert.True(daemon.IsListening(), daemon.Log);
+        using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%g %a", daemon.SocketPath]) { RedirectStandardOutput = true })!;
+        string groupAndMode = (await stat.StandardOutput.ReadToEndAsync()).Trim();
+        Assert.Equal("1 770", groupAndMode); // "daemon" is gid 1 on Debian; the group may connect
+    }
+
+    [SkippableFact]
+    public async Task LegacyOption_NotServed_IsRefusedWithOneLine()
+    {
+        using var guest = new FsGuest();
+        var (code, _, stderr) = await RunAsync("--socket-path", Path.Combine(guest.Parent, "fs.sock"), "-o", "source=" + guest.SharedDir + ",flock");
+        Assert.Equal(2, code);
+        Assert.StartsWith("vhost-user-fs: error: -o flock", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
     }
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)

@@ -18,6 +18,9 @@ internal static partial class LibC
     public const uint SECCOMP_FILTER_FLAG_TSYNC = 1;
     public const uint SECCOMP_RET_ALLOW = 0x7fff0000;
     public const uint SECCOMP_RET_ERRNO = 0x00050000;
+    public const uint SECCOMP_RET_KILL_PROCESS = 0x80000000;
+    public const uint SECCOMP_RET_TRAP = 0x00030000;
+    public const uint SECCOMP_RET_LOG = 0x7ffc0000;
 
     /// <summary>AUDIT_ARCH_X86_64 and AUDIT_ARCH_AARCH64 (linux/audit.h): seccomp_data.arch.</summary>
     public const uint AUDIT_ARCH_X86_64 = 0xC000003E;

@@ -86,4 +86,22 @@ internal static partial class LibC
 
     [DllImport("libc", SetLastError = true)]
     public static extern int getrlimit(int resource, out RLimit limit);
+
+    /// <summary>chown(2) of the --socket-group socket (uint.MaxValue: leave the owner).</summary>
+    [DllImport("libc", SetLastError = true)]
+    public static extern int chown(ref byte path, uint owner, uint group);
+
+    /// <summary>getgrnam_r(3): the group entry of a name (0, or an errno; *result null if there is none).</summary>
+    [DllImport("libc")]
+    public static extern int getgrnam_r(ref byte name, out GroupEntry group, byte[] buffer, nuint length, out nint result);
+
+    /// <summary>struct group (grp.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct GroupEntry
+    {
+        public nint Name;
+        public nint Password;
+        public uint Gid;
+        public nint Members;
+    }
 }

@@ -321,9 +321,12 @@ internal sealed partial class PassthroughFs
     {
         errno = 0;
         // Keep access mode and the flags that change I/O semantics; drop creation bits, the
-        // kernel-internal f_flags bits openat2 would refuse, and O_DIRECT (as virtiofsd does).
+        // kernel-internal f_flags bits openat2 would refuse, and O_DIRECT unless --allow-direct-io
+        // (as virtiofsd does); O_NOATIME only where it cannot fail with EPERM (root, or
+        // --preserve-noatime), since without CAP_FOWNER it is refused on others' files.
         const int ODsync = 0x1000, OSync = 0x101000;
-        int kept = LibC.O_ACCMODE | LibC.O_TRUNC | LibC.O_APPEND | LibC.O_NONBLOCK | ODsync | OSync | LibC.O_NOATIME;
+        int kept = LibC.O_ACCMODE | LibC.O_TRUNC | LibC.O_APPEND | LibC.O_NONBLOCK | ODsync | OSync
+            | (_keepNoatime ? LibC.O_NOATIME : 0) | (_options.AllowDirectIo ? LibC.O_DIRECT : 0);
         int flags = (int)guestFlags & kept;
         if (_options.ReadOnly && ((flags & LibC.O_ACCMODE) != LibC.O_RDONLY || (flags & LibC.O_TRUNC) != 0))
         {

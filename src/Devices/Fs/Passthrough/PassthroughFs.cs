@@ -18,6 +18,7 @@ namespace VhostUser.Devices.Fs.Passthrough;
 internal sealed partial class PassthroughFs : IFileSystem, IDisposable
 {
     private readonly FsOptions _options;
+    private readonly bool _keepNoatime;
     private readonly InodeStore _inodes = new();
     private readonly HandleTable _handles = new();
     private readonly FileDescriptor _procSelfFd;
@@ -38,6 +39,7 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
     public PassthroughFs(FsOptions options, int handleFdCacheSize = HandleFdCache.DefaultSize, SandboxRoot? root = null)
     {
         _options = options;
+        _keepNoatime = options.PreserveNoatime || LibC.geteuid() == 0;
         _fdCache = new HandleFdCache(handleFdCacheSize);
         _timeout = options.Cache switch
         {
@@ -72,8 +74,12 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
     {
         var wanted = FuseInitFlags.AsyncRead | FuseInitFlags.ParallelDirOps | FuseInitFlags.BigWrites | FuseInitFlags.AutoInvalData
             | FuseInitFlags.AsyncDio | FuseInitFlags.HasIoctlDir | FuseInitFlags.AtomicOTrunc | FuseInitFlags.MaxPages
-            | FuseInitFlags.PosixLocks | FuseInitFlags.SetXattrExt | FuseInitFlags.DirectIoAllowMmap;
-        if (_options.Cache != CachePolicy.Never)
+            | FuseInitFlags.SetXattrExt | FuseInitFlags.DirectIoAllowMmap;
+        if (_options.PosixLocks)
+        {
+            wanted |= FuseInitFlags.PosixLocks;
+        }
+        if (_options.Cache != CachePolicy.Never && _options.ReadDirPlus)
         {
             wanted |= FuseInitFlags.DoReadDirPlus | FuseInitFlags.ReadDirPlusAuto;
         }

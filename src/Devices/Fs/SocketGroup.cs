@@ -1,0 +1,45 @@
+// SocketGroup.cs — virtiofsd's --socket-group: the listening socket is given to a group (by name
+// or number) and made 0770, so a QEMU running as a member of that group can connect.
+using System.Text;
+using VhostUser.Backend;
+using VhostUser.Devices.Fs.Interop;
+
+namespace VhostUser.Devices.Fs;
+
+internal static class SocketGroup
+{
+    /// <summary>The gid of a group name or number; throws <see cref="DaemonOptionsException"/> if there is no such group.</summary>
+    public static uint Resolve(string group)
+    {
+        if (uint.TryParse(group, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint number))
+        {
+            return number;
+        }
+        byte[] name = Encoding.UTF8.GetBytes(group + "\0");
+        byte[] buffer = new byte[16384];
+        // getgrnam_r fills entry and writes the strings it points to into buffer (pinned for the call).
+        int rc = LibC.getgrnam_r(ref name[0], out var entry, buffer, (nuint)buffer.Length, out nint result);
+        if (rc != 0 || result == 0)
+        {
+            throw new DaemonOptionsException($"--socket-group {group}: no such group");
+        }
+        return entry.Gid;
+    }
+
+    /// <summary>chown :gid and chmod 0770 the socket at <paramref name="path"/>.</summary>
+    public static void Apply(string path, uint gid)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        if (LibC.chown(ref bytes[0], uint.MaxValue, gid) != 0)
+        {
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            throw new DaemonStartException($"--socket-group: chown of {path} failed (errno {errno})");
+        }
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute);
+    }
+}
