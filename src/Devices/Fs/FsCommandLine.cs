@@ -32,6 +32,7 @@ internal sealed class FsCommandLine
     private readonly Option<bool> _noKillprivV2 = new("--no-killpriv-v2") { Description = "do not offer HANDLE_KILLPRIV_V2 (the default; it is not offered)" };
     private readonly Option<string> _seccomp = new("--seccomp") { Description = "what a denied system call gets: errno (EPERM), kill, trap, log or none (no filter)", HelpName = "ACTION", DefaultValueFactory = _ => "errno" };
     private readonly Option<string?> _socketGroup = new("--socket-group") { Description = "give the --socket-path socket to GROUP, which may then connect (mode 0770)", HelpName = "GROUP" };
+    // Only for --help: FsCompat.Expand turns every -o into the options above before parsing.
     private readonly Option<string[]> _compat = new("-o") { Description = "virtiofsd legacy options, comma-separated: source=DIR, cache=…, sandbox=…, log_level=…, [no_]xattr, [no_]posix_acl, [no_]writeback, [no_]readdirplus, [no_]allow_direct_io, [no_]announce_submounts, [no_]posix_lock, no_flock; --name options win", HelpName = "OPTS" };
     private readonly Option<ulong?> _rlimitNofile = new("--rlimit-nofile") { Description = "RLIMIT_NOFILE to set (0: leave it; default min(1000000, fs.nr_open))", HelpName = "N" };
 

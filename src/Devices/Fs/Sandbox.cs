@@ -107,24 +107,24 @@ internal static class Sandbox
 
     private static SandboxRoot EnterNamespace(string sharedDir)
     {
-        var dir = Path(sharedDir);
-        var none = Path("");
-        var proc = Path("/proc");
-        var dot = Path(".");
+        var dir = LibC.NulTerminated(sharedDir);
+        var none = LibC.NulTerminated("");
+        var proc = LibC.NulTerminated("/proc");
+        var dot = LibC.NulTerminated(".");
         Call(LibC.unshare(LibC.CLONE_NEWNS | LibC.CLONE_NEWNET | LibC.CLONE_NEWIPC), "unshare(mount, net, ipc)");
-        Call(LibC.mount(ref none[0], ref Path("/")[0], ref none[0], LibC.MS_REC | LibC.MS_SLAVE, 0), "mount --make-rslave /");
+        Call(LibC.mount(ref none[0], ref LibC.NulTerminated("/")[0], ref none[0], LibC.MS_REC | LibC.MS_SLAVE, 0), "mount --make-rslave /");
         // A proc of this namespace, then its /proc/self/fd bound over it: the fd opened on it sees
         // our descriptors and nothing above them (".." stops at the bind's root).
-        Call(LibC.mount(ref Path("proc")[0], ref proc[0], ref Path("proc")[0], LibC.MS_NOSUID | LibC.MS_NODEV | LibC.MS_NOEXEC | LibC.MS_RELATIME, 0), "mounting proc");
-        Call(LibC.mount(ref Path("/proc/self/fd")[0], ref proc[0], ref none[0], LibC.MS_BIND, 0), "bind mount of /proc/self/fd");
+        Call(LibC.mount(ref LibC.NulTerminated("proc")[0], ref proc[0], ref LibC.NulTerminated("proc")[0], LibC.MS_NOSUID | LibC.MS_NODEV | LibC.MS_NOEXEC | LibC.MS_RELATIME, 0), "mounting proc");
+        Call(LibC.mount(ref LibC.NulTerminated("/proc/self/fd")[0], ref proc[0], ref none[0], LibC.MS_BIND, 0), "bind mount of /proc/self/fd");
         var procSelfFd = Open("/proc", "opening /proc/self/fd");
         try
         {
-            Call(LibC.mount(ref dir[0], ref dir[0], ref Path("bind")[0], LibC.MS_BIND | LibC.MS_REC, 0), "bind mount of the shared directory");
+            Call(LibC.mount(ref dir[0], ref dir[0], ref LibC.NulTerminated("bind")[0], LibC.MS_BIND | LibC.MS_REC, 0), "bind mount of the shared directory");
             Call(LibC.chdir(ref dir[0]), "chdir to the shared directory");
             Call(LibC.pivot_root(ref dot[0], ref dot[0]), "pivot_root");
             Call(LibC.umount2(ref dot[0], LibC.MNT_DETACH), "detaching the old root");
-            Call(LibC.chdir(ref Path("/")[0]), "chdir /");
+            Call(LibC.chdir(ref LibC.NulTerminated("/")[0]), "chdir /");
         }
         catch
         {
@@ -138,14 +138,14 @@ internal static class Sandbox
     {
         // No mount namespace to mount a proc in: a detached copy of the host's /proc/self/fd
         // mount instead, which likewise ends at its root.
-        var path = Path("/proc/self/fd");
+        var path = LibC.NulTerminated("/proc/self/fd");
         int raw = LibC.open_tree(LibC.AT_FDCWD, ref path[0], LibC.OPEN_TREE_CLONE | (uint)LibC.O_CLOEXEC);
         Call(raw < 0 ? -1 : 0, "open_tree(/proc/self/fd, OPEN_TREE_CLONE)");
         var procSelfFd = new FileDescriptor(raw);
         try
         {
-            Call(LibC.chroot(ref Path(sharedDir)[0]), "chroot");
-            Call(LibC.chdir(ref Path("/")[0]), "chdir /");
+            Call(LibC.chroot(ref LibC.NulTerminated(sharedDir)[0]), "chroot");
+            Call(LibC.chdir(ref LibC.NulTerminated("/")[0]), "chdir /");
         }
         catch
         {
@@ -192,7 +192,7 @@ internal static class Sandbox
 
     private static FileDescriptor Open(string path, string what)
     {
-        var bytes = Path(path);
+        var bytes = LibC.NulTerminated(path);
         int fd = LibC.openat(LibC.AT_FDCWD, ref bytes[0], LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0);
         Call(fd < 0 ? -1 : 0, what);
         return new FileDescriptor(fd);
@@ -208,11 +208,4 @@ internal static class Sandbox
 
     private static DaemonStartException Failed(string what, int errno) =>
         new($"sandbox: {what} failed: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); run as root, or pass --sandbox none");
-
-    private static byte[] Path(string path)
-    {
-        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(path) + 1];
-        System.Text.Encoding.UTF8.GetBytes(path, bytes);
-        return bytes;
-    }
 }

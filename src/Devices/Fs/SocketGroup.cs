@@ -1,6 +1,5 @@
 // SocketGroup.cs — virtiofsd's --socket-group: the listening socket is given to a group (by name
 // or number) and made 0770, so a QEMU running as a member of that group can connect.
-using System.Text;
 using VhostUser.Backend;
 using VhostUser.Devices.Fs.Interop;
 
@@ -15,7 +14,7 @@ internal static class SocketGroup
         {
             return number;
         }
-        byte[] name = Encoding.UTF8.GetBytes(group + "\0");
+        byte[] name = LibC.NulTerminated(group);
         byte[] buffer = new byte[16384];
         // getgrnam_r fills entry and writes the strings it points to into buffer (pinned for the call).
         int rc = LibC.getgrnam_r(ref name[0], out var entry, buffer, (nuint)buffer.Length, out nint result);
@@ -29,17 +28,10 @@ internal static class SocketGroup
     /// <summary>chown :gid and chmod 0770 the socket at <paramref name="path"/>.</summary>
     public static void Apply(string path, uint gid)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
-        if (LibC.chown(ref bytes[0], uint.MaxValue, gid) != 0)
+        byte[] bytes = LibC.NulTerminated(path);
+        if (LibC.chown(ref bytes[0], uint.MaxValue, gid) != 0 || LibC.chmod(ref bytes[0], 0x1f8 /* 0770 */) != 0)
         {
-            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            throw new DaemonStartException($"--socket-group: chown of {path} failed (errno {errno})");
+            throw new DaemonStartException($"--socket-group: giving {path} to group {gid} failed (errno {Fuse.Errno.Last})");
         }
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute);
     }
 }

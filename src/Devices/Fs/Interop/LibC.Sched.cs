@@ -91,6 +91,18 @@ internal static partial class LibC
     [DllImport("libc", SetLastError = true)]
     public static extern int chown(ref byte path, uint owner, uint group);
 
+    /// <summary>chmod(2) of the --socket-group socket.</summary>
+    [DllImport("libc", SetLastError = true)]
+    public static extern int chmod(ref byte path, uint mode);
+
+    /// <summary>A string as the NUL-terminated UTF-8 bytes the calls here take for paths and names.</summary>
+    public static byte[] NulTerminated(string text)
+    {
+        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(text) + 1];
+        System.Text.Encoding.UTF8.GetBytes(text, bytes);
+        return bytes;
+    }
+
     /// <summary>getgrnam_r(3): the group entry of a name (0, or an errno; *result null if there is none).</summary>
     [DllImport("libc")]
     public static extern int getgrnam_r(ref byte name, out GroupEntry group, byte[] buffer, nuint length, out nint result);

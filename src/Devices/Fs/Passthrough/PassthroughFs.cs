@@ -172,20 +172,13 @@ internal sealed partial class PassthroughFs : IFileSystem, IDisposable
 
     private static FileDescriptor OpenAbsolute(string path, int flags)
     {
-        var bytes = NulTerminated(path);
+        var bytes = LibC.NulTerminated(path);
         int fd = LibC.openat(LibC.AT_FDCWD, ref bytes[0], flags | LibC.O_CLOEXEC, 0);
         if (fd < 0)
         {
             throw new IOException($"open {path}: errno {Errno.Last}");
         }
         return new FileDescriptor(fd);
-    }
-
-    private static byte[] NulTerminated(string text)
-    {
-        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(text) + 1];
-        System.Text.Encoding.UTF8.GetBytes(text, bytes);
-        return bytes;
     }
 
     private static ulong Device(in LibC.Statx st) => ((ulong)st.DevMajor << 32) | st.DevMinor;
